@@ -1,0 +1,177 @@
+"""What a vector means (`EmbeddingSpace`) and what one call returns (`Embeddings`).
+
+Two vectors can be compared only when they come from the same space: same provider, model, revision,
+dimension, normalization and pooling. The space's fingerprint is part of every cache key, so a change to
+any of those fields can never return a stale vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedsdk.errors import ItemError, SpaceMismatchError
+
+__all__ = ["EmbedStats", "Embeddings", "EmbeddingSpace", "Role", "cosine_similarity"]
+
+Role = Literal["query", "document"]
+
+# Fields that may differ between two spaces whose vectors can still be compared: a query embedded with
+# role="query" is meant to be compared with documents embedded with role="document".
+_COMPARABLE_DESPITE = frozenset({"role", "provider", "max_tokens", "extra"})
+
+
+class EmbeddingSpace(BaseModel):
+    """Everything that decides what a vector means.
+
+    Attributes:
+        provider: The canonical provider id, ``family/model`` (aliases are resolved).
+        model: The model's name (hub id, or folder name for local models).
+        revision: A content hash or commit of the weights, so a changed model never hits an old cache entry.
+        dim: Number of dimensions of each vector.
+        normalized: True when every vector has unit L2 norm.
+        pooling: How token vectors became one vector (``mean``, ``cls``, ``max``...), when it applies.
+        dtype: The numpy dtype of the vectors.
+        role: ``"query"``, ``"document"`` or None, as passed to the call.
+        max_tokens: The most tokens of one item the model reads; longer items are cut, split or refused.
+        extra: Provider-specific settings that change vectors (an instruction prefix, say).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    model: str
+    revision: str | None = None
+    dim: int = Field(gt=0)
+    normalized: bool = False
+    pooling: str | None = None
+    dtype: str = "float32"
+    role: Role | None = None
+    max_tokens: int | None = None
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A sha256 hex digest of every field, stable across processes and versions of Python."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+    def mismatches(self, other: EmbeddingSpace) -> list[str]:
+        """Names of the fields that make vectors of ``other`` incomparable with vectors of this space."""
+        mine, theirs = self.model_dump(), other.model_dump()
+        return [name for name in mine if name not in _COMPARABLE_DESPITE and mine[name] != theirs[name]]
+
+    def check_comparable(self, other: EmbeddingSpace, what: str = "vectors") -> None:
+        """Raise `SpaceMismatchError` naming each differing field when ``other`` is another space."""
+        diffs = self.mismatches(other)
+        if diffs:
+            detail = "; ".join(f"{name}: {getattr(self, name)!r} vs {getattr(other, name)!r}" for name in diffs)
+            raise SpaceMismatchError(
+                f"{what} come from a different embedding space ({detail}); embed both sides with the same "
+                f"provider and options"
+            )
+
+
+@dataclass
+class EmbedStats:
+    """What one call did: how many items came from the cache and how much work reached the provider."""
+
+    items: int = 0
+    unique: int = 0
+    cache_hits: int = 0
+    embedded: int = 0
+    batches: int = 0
+    tokens: int = 0
+    truncated: int = 0
+    chunked: int = 0
+
+
+def cosine_similarity(a: Any, b: Any) -> np.ndarray:
+    """Cosine similarity matrix between the rows of ``a`` and the rows of ``b`` (zero rows score 0)."""
+    left = np.atleast_2d(np.asarray(a, dtype=np.float32))
+    right = np.atleast_2d(np.asarray(b, dtype=np.float32))
+    if left.shape[1] != right.shape[1]:
+        raise SpaceMismatchError(f"cannot compare {left.shape[1]}-d vectors with {right.shape[1]}-d vectors")
+    left_norm = np.linalg.norm(left, axis=1, keepdims=True)
+    right_norm = np.linalg.norm(right, axis=1, keepdims=True)
+    result: np.ndarray = (left / np.where(left_norm == 0, 1, left_norm)) @ (
+        right / np.where(right_norm == 0, 1, right_norm)
+    ).T
+    return result.astype(np.float32, copy=False)
+
+
+@dataclass
+class Embeddings:
+    """The vectors of one call, in input order, with the space they live in.
+
+    Behaves like a float32 array of shape ``(n, dim)``: ``np.asarray(e)``, ``len(e)``, ``e[i]``, ``e.shape``.
+
+    Attributes:
+        vectors: float32 array of shape ``(n, dim)``; rows of failed items are NaN.
+        space: The `EmbeddingSpace` of every row.
+        errors: One `ItemError` per item that failed (empty when all succeeded).
+        labels: What each row stands for when it is not the input item itself (words, for ``embed_words``).
+        stats: Cache hits, batches and tokens of the call.
+    """
+
+    vectors: np.ndarray
+    space: EmbeddingSpace
+    errors: list[ItemError] = field(default_factory=list)
+    labels: list[str] | None = None
+    stats: EmbedStats = field(default_factory=EmbedStats)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is None or np.dtype(dtype) == self.vectors.dtype:
+            return self.vectors.copy() if copy else self.vectors
+        return self.vectors.astype(dtype)
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        result: np.ndarray = self.vectors[key]
+        return result
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.vectors)
+
+    def __repr__(self) -> str:
+        failed = f", failed={len(self.errors)}" if self.errors else ""
+        return f"Embeddings(n={len(self)}, dim={self.space.dim}, provider={self.space.provider!r}{failed})"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of `vectors`: ``(n, dim)``."""
+        return tuple(self.vectors.shape)
+
+    @property
+    def dim(self) -> int:
+        """Number of dimensions of each vector."""
+        return self.space.dim
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the rows that were embedded (False where the item failed)."""
+        mask = np.ones(len(self), dtype=bool)
+        for error in self.errors:
+            mask[error.index] = False
+        return mask
+
+    def similarity(self, other: Embeddings | Any = None) -> np.ndarray:
+        """Cosine similarity matrix between these vectors and ``other`` (itself when omitted).
+
+        Args:
+            other: Another `Embeddings` (its space must be comparable: same model, dimension and
+                normalization; query and document roles compare fine) or any array of shape ``(m, dim)``.
+
+        Returns:
+            A float32 array of shape ``(len(self), len(other))``.
+        """
+        if other is None:
+            other = self
+        if isinstance(other, Embeddings):
+            self.space.check_comparable(other.space)
+        return cosine_similarity(self.vectors, other)
