@@ -1,0 +1,407 @@
+"""`HFEmbedder`: ``hf/<hub id or local folder>`` on torch + transformers.
+
+The pipeline is the one the folder describes (see `recipe`): transformer -> pooling -> dense -> normalize.
+Construction is cheap (it reads JSON only); torch, transformers and the weights load on the first batch.
+The planner hands it batches sorted by token length within a padded-token budget, so each forward pass pads
+little; it runs under ``torch.inference_mode``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedsdk.base import BaseEmbedder
+from embedsdk.errors import ConfigurationError, InvalidInputError, InvalidOptionError, ItemError, MissingDependencyError
+from embedsdk.protocols import ProviderLimits
+from embedsdk.space import Embeddings, EmbeddingSpace
+from embedsdk_transformers.locate import locate_model
+from embedsdk_transformers.recipe import ModelRecipe, read_recipe
+from embedsdk_transformers.tokenizer import HFTokenizer
+
+__all__ = ["HFEmbedder", "HFOptions", "pick_device"]
+
+_WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
+
+
+class HFOptions(BaseModel):
+    """Options of ``hf/...`` providers.
+
+    Attributes:
+        pooling: ``cls``, ``mean``, ``max``, ``mean_sqrt_len``, ``weightedmean`` or ``lasttoken``; default: what
+            the folder says (sentence-transformers), else ``mean``.
+        device: ``auto`` (cuda, then mps, then cpu), or a torch device such as ``cpu`` or ``cuda:1``.
+        dtype: Compute dtype; vectors are always returned as float32.
+        max_seq_length: Read at most this many tokens of an item (default: the model's limit).
+        max_batch_tokens: Padded tokens per forward pass (items x longest item); bounds memory.
+        max_batch_items: Items per forward pass at most.
+        model_path: Load the weights from this folder while keeping the provider's name (``bert`` from a
+            local copy of bert-base-uncased, say).
+        revision: Hub revision (branch, tag or commit) when the model comes from the hub.
+        query_prompt: Text put before queries (``role="query"``); default: the folder's ``query`` prompt.
+        document_prompt: Text put before documents (``role="document"``); default: the folder's prompt.
+        trust_remote_code: Allow a model folder's own Python code (off: it runs code from the folder).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pooling: Literal["cls", "mean", "max", "mean_sqrt_len", "weightedmean", "lasttoken"] | None = None
+    device: str = "auto"
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    max_seq_length: int | None = Field(default=None, gt=1)
+    max_batch_tokens: int = Field(default=4096, gt=0)
+    max_batch_items: int = Field(default=256, gt=0)
+    model_path: str | None = None
+    revision: str | None = None
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    trust_remote_code: bool = False
+
+
+def pick_device(requested: str = "auto") -> str:
+    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
+    import torch
+
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        h = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+        _digests[key] = h.hexdigest()
+    return _digests[key]
+
+
+def folder_revision(recipe: ModelRecipe) -> str:
+    """A content hash of the model's files (weights, config, tokenizer, pipeline), memoized per file state."""
+    h = hashlib.sha256()
+    for folder in {recipe.folder, recipe.transformer_folder, *(d.folder for d in recipe.dense)}:
+        for path in sorted(folder.rglob("*")):
+            # Every file that can change a vector; READMEs and hidden files cannot.
+            if path.is_file() and not path.name.startswith(".") and path.suffix != ".md":
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + _file_digest(path).encode())
+    return h.hexdigest()[:16]
+
+
+class HFEmbedder(BaseEmbedder):
+    """Embeds text with a local transformer model; see `HFOptions` for options.
+
+    Args:
+        provider_id: ``hf/<hub id or folder>`` (``hf//abs/path`` for an absolute folder).
+        **options: `HFOptions` fields.
+    """
+
+    Options = HFOptions
+    options: HFOptions
+    supports_words = True
+
+    def __init__(self, provider_id: str, **options: Any) -> None:
+        super().__init__(provider_id, **options)
+        self.model_name = provider_id.split("/", 1)[1] if provider_id.startswith("hf/") else provider_id
+        if not self.model_name:
+            raise InvalidOptionError("the hf provider needs a model: 'hf/<hub id>' or 'hf/<folder>'")
+        self._recipe: ModelRecipe | None = None
+        self._space: EmbeddingSpace | None = None
+        self._model: Any = None
+        self._tokenizer: HFTokenizer | None = None
+        self._dense: list[Any] = []
+        self._device = "cpu"
+        self._lock = threading.Lock()
+
+    # -- what the folder says (cheap: JSON only) ---------------------------------------------------------
+
+    @property
+    def recipe(self) -> ModelRecipe:
+        """The model folder's pipeline, located and read on first use."""
+        if self._recipe is None:
+            folder = locate_model(self.options.model_path or self.model_name, self.options.revision)
+            self._recipe = read_recipe(folder)
+        return self._recipe
+
+    @property
+    def pooling(self) -> tuple[str, ...]:
+        """Pooling modes in use: the option, else the folder's."""
+        return (self.options.pooling,) if self.options.pooling else self.recipe.pooling
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens read per item: the option, else the folder's setting, capped by the position embeddings."""
+        recipe = self.recipe
+        limits = [v for v in (recipe.max_seq_length, recipe.position_limit()) if v]
+        model_limit = min(limits) if limits else 512
+        if self.options.max_seq_length is not None:
+            if self.options.max_seq_length > model_limit:
+                raise InvalidOptionError(
+                    f"max_seq_length={self.options.max_seq_length} is over {self.provider_id}'s limit of "
+                    f"{model_limit} tokens; pass at most {model_limit}"
+                )
+            return self.options.max_seq_length
+        return model_limit
+
+    def prompt(self, role: str | None) -> str:
+        """The text put before items of this role."""
+        if role == "query":
+            return (
+                self.options.query_prompt
+                if self.options.query_prompt is not None
+                else self.recipe.prompts.get("query", "")
+            )
+        if role == "document":
+            if self.options.document_prompt is not None:
+                return self.options.document_prompt
+            return self.recipe.prompts.get("document", self.recipe.prompts.get("passage", ""))
+        return ""
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """Model, content revision, dimension, pooling, normalization and token limit of the vectors."""
+        if self._space is None:
+            recipe = self.recipe
+            pooling = self.pooling
+            if self.options.pooling and recipe.dense and len(pooling) != len(recipe.pooling):
+                raise InvalidOptionError(f"{self.provider_id}: pooling cannot change the width before its Dense layer")
+            extra = {f"{role}_prompt": self.prompt(role) for role in ("query", "document") if self.prompt(role)}
+            if self.options.dtype != "float32":
+                extra["compute_dtype"] = self.options.dtype
+            self._space = EmbeddingSpace(
+                provider=self.provider_id,
+                model=self.model_name,
+                revision=folder_revision(recipe),
+                dim=recipe.dense[-1].out_features if recipe.dense else recipe.hidden_size * len(pooling),
+                normalized=recipe.normalize,
+                pooling="+".join(pooling),
+                dtype="float32",
+                max_tokens=self.max_seq_length,
+                extra=extra,
+            )
+        return self._space
+
+    @property
+    def limits(self) -> ProviderLimits:
+        """Padded token budget per forward pass; per-item limit leaves room for the longest prompt."""
+        longest_prompt = max(
+            (
+                len(self.tokenizer.hf(p, add_special_tokens=False)["input_ids"])
+                for p in map(self.prompt, ("query", "document"))
+                if p
+            ),
+            default=0,
+        )
+        return ProviderLimits(
+            max_items_per_request=self.options.max_batch_items,
+            max_tokens_per_item=self.max_seq_length - longest_prompt,
+            max_tokens_per_request=max(self.options.max_batch_tokens, self.max_seq_length),
+            padded=True,
+        )
+
+    # -- loading (torch, transformers, weights) -----------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> HFTokenizer:
+        """The model's tokenizer (loaded on first use; torch is not needed for it)."""
+        if self._tokenizer is None:
+            transformers = _import_transformers()
+            hf = transformers.AutoTokenizer.from_pretrained(
+                str(self.recipe.transformer_folder),
+                local_files_only=True,
+                trust_remote_code=self.options.trust_remote_code,
+            )
+            self._tokenizer = HFTokenizer(hf, lowercase=self.recipe.do_lower_case)
+        return self._tokenizer
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            import torch
+
+            transformers = _import_transformers()
+            recipe = self.recipe
+            self._device = pick_device(self.options.device)
+            dtype = getattr(torch, self.options.dtype)
+            if dtype == torch.float16 and self._device == "cpu":
+                raise InvalidOptionError(f"{self.provider_id}: dtype='float16' needs a GPU; use bfloat16 or float32")
+            model = transformers.AutoModel.from_pretrained(
+                str(recipe.transformer_folder),
+                local_files_only=True,
+                dtype=dtype,
+                trust_remote_code=self.options.trust_remote_code,
+            )
+            model.eval().to(self._device)
+            self._dense = [_load_dense(layer, dtype, self._device) for layer in recipe.dense]
+            _ = self.tokenizer
+            self._model = model
+            return model
+
+    def close(self) -> None:
+        """Drop the weights (they load again on next use)."""
+        self._model = None
+        self._dense = []
+
+    # -- embedding ---------------------------------------------------------------------------------------
+
+    def _forward(self, texts: list[str]) -> tuple[Any, Any]:
+        import torch
+
+        model = self._load()
+        batch = self.tokenizer.hf(
+            [self.tokenizer._prepare(t) for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.max_seq_length,
+            return_tensors="pt",
+        )
+        batch = {name: tensor.to(self._device) for name, tensor in batch.items()}
+        with torch.inference_mode():
+            tokens = model(**batch).last_hidden_state
+        return tokens, batch["attention_mask"]
+
+    def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
+        """Embed a batch of texts: prompt, tokenize (pad to the longest), forward, pool, dense, normalize."""
+        import torch
+
+        prompt = self.prompt(role)
+        tokens, mask = self._forward([prompt + text for text in items])
+        with torch.inference_mode():
+            pool_mask = mask
+            if prompt and not self.recipe.include_prompt:
+                prompt_tokens = self.tokenizer.count([prompt])[0] - 1
+                pool_mask = mask.clone()
+                pool_mask[:, :prompt_tokens] = 0
+            from embedsdk_transformers.pooling import pool
+
+            vectors = pool(tokens, pool_mask, self.pooling)
+            for layer in self._dense:
+                vectors = layer(vectors)
+            if self.recipe.normalize:
+                vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
+            result: np.ndarray = vectors.float().cpu().numpy()
+        return result
+
+    def embed_words(self, sentence: str, words: Sequence[str | tuple[int, int]] | None = None) -> Embeddings:
+        """One vector per word, read in the context of ``sentence``: the mean of the word's subword pieces.
+
+        Args:
+            sentence: The context.
+            words: Words (first whole-word occurrence, case-insensitive) or ``(start, end)`` character spans;
+                None takes every word of the sentence.
+
+        Raises:
+            InvalidInputError: a word is not in the sentence, or lies past the model's token limit.
+        """
+        import torch
+
+        from embedsdk_transformers.pooling import pool_spans
+
+        if not isinstance(sentence, str) or not sentence.strip():
+            raise InvalidInputError(f"embed_words needs a non-empty sentence (str), got {sentence!r}")
+        spans, labels = _word_spans(sentence, words)
+        self._load()
+        encoding, positions = self.tokenizer.word_pieces(sentence, spans, self.max_seq_length)
+        lost = [labels[n] for n, p in enumerate(positions) if not p]
+        if lost:
+            raise InvalidInputError(
+                f"words {lost} fall past {self.provider_id}'s limit of {self.max_seq_length} tokens (or are "
+                f"only special tokens); shorten the sentence around them",
+                [ItemError(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
+            )
+        batch = {name: tensor.to(self._device) for name, tensor in encoding.items()}
+        with torch.inference_mode():
+            tokens = self._model(**batch).last_hidden_state[0]
+            vectors = pool_spans(tokens, positions).float().cpu().numpy()
+        space = self.space.model_copy(
+            update={"dim": self.recipe.hidden_size, "normalized": False, "pooling": "word-mean"}
+        )
+        return Embeddings(vectors, space, labels=labels)
+
+
+def _word_spans(
+    sentence: str, words: Sequence[str | tuple[int, int]] | None
+) -> tuple[list[tuple[int, int]], list[str]]:
+    if words is None:
+        found = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
+        if not found:
+            raise InvalidInputError(f"no words in {sentence!r}")
+        return found, [sentence[s:e] for s, e in found]
+    if isinstance(words, str):
+        words = [words]
+    spans, labels, errors = [], [], []
+    for n, word in enumerate(words):
+        if isinstance(word, tuple) and len(word) == 2 and all(isinstance(v, int) for v in word):
+            start, end = word
+            if not 0 <= start < end <= len(sentence):
+                errors.append(ItemError(n, f"span {word} is outside the sentence (0..{len(sentence)})"))
+                continue
+            spans.append((start, end))
+            labels.append(sentence[start:end])
+        elif isinstance(word, str) and word.strip():
+            match = re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", sentence, flags=re.IGNORECASE)
+            if match is None:
+                errors.append(ItemError(n, f"word {n} ({word!r}) is not in the sentence {sentence!r}"))
+                continue
+            spans.append((match.start(), match.end()))
+            labels.append(match.group(0))
+        else:
+            errors.append(ItemError(n, f"word {n} must be a non-empty str or a (start, end) span, not {word!r}"))
+    if errors:
+        raise InvalidInputError("; ".join(e.message for e in errors) + "; pass words that occur in it", errors)
+    return spans, labels
+
+
+def _import_transformers() -> Any:
+    try:
+        import transformers
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the hf provider needs torch and transformers: pip install embedsdk-transformers"
+        ) from exc
+    # Loading chatter (weight-loading bars, "sequence too long") would drown the caller's own output.
+    transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    return transformers
+
+
+def _load_dense(layer: Any, dtype: Any, device: str) -> Any:
+    import torch
+
+    linear = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias)
+    weights = layer.folder / "model.safetensors"
+    if weights.is_file():
+        from safetensors.torch import load_file
+
+        state = load_file(str(weights))
+    elif (layer.folder / "pytorch_model.bin").is_file():
+        state = torch.load(str(layer.folder / "pytorch_model.bin"), map_location="cpu", weights_only=True)
+    else:
+        raise ConfigurationError(f"Dense layer folder {layer.folder} has no model.safetensors or pytorch_model.bin")
+    linear.load_state_dict({k.removeprefix("linear."): v for k, v in state.items()})
+    activation = {
+        "tanh": torch.nn.Tanh(),
+        "identity": torch.nn.Identity(),
+        "relu": torch.nn.ReLU(),
+        "gelu": torch.nn.GELU(),
+        "sigmoid": torch.nn.Sigmoid(),
+    }[layer.activation]
+    return torch.nn.Sequential(linear, activation).eval().to(device=device, dtype=dtype)
