@@ -183,7 +183,8 @@ class _Job:
         max_tokens = self.limits.max_tokens_per_item
         if chunk_overlap is None:
             chunk_overlap = min(32, (max_tokens or 128) // 4)
-        if chunk_overlap < 0 or (max_tokens is not None and chunk_overlap >= max_tokens // 2):
+        # No overlap is always valid, even for a limit of one token (the default there is 0).
+        if chunk_overlap < 0 or (max_tokens is not None and chunk_overlap > 0 and chunk_overlap >= max_tokens // 2):
             raise InvalidOptionError(
                 f"chunk_overlap={chunk_overlap} must be at least 0 and under half of {self.provider_id}'s "
                 f"limit of {max_tokens} tokens"

@@ -143,9 +143,12 @@ class ExactIndex:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         matrix, space = _as_matrix(queries, "queries")
+        # An empty index built for a space still refuses queries of another; one without a space has
+        # nothing to compare them with (and a search must not choose its space).
+        if self._space is not None or len(self):
+            self._check(matrix, space, "queries")
         if not len(self):
             return [[] for _ in range(len(matrix))]
-        self._check(matrix, space, "queries")
         candidates = np.arange(len(self._ids))
         if filter:
             candidates = np.array([n for n in candidates if _matches(self._metadata[n], filter)], dtype=np.int64)

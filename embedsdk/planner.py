@@ -51,9 +51,13 @@ class ApproximateTokenizer:
         return pieces[0] if pieces else text
 
     def split(self, text: str, max_tokens: int, overlap: int = 0) -> list[str]:
-        """Pieces of about ``max_tokens`` tokens, cut between words, sharing about ``overlap`` tokens."""
-        words = re.findall(r"\S+\s*", text)
+        """Pieces of at most ``max_tokens`` tokens, cut between words, sharing about ``overlap`` tokens.
+
+        A word over the limit on its own (a URL, base64, text without spaces) is cut inside, so no piece
+        is ever longer than the limit its count promises.
+        """
         budget = max_tokens * self.bytes_per_token
+        words = _cut_long_words(re.findall(r"\S+\s*", text), budget)
         pieces: list[str] = []
         start = 0
         while start < len(words):
@@ -70,6 +74,20 @@ class ApproximateTokenizer:
                 kept += len(words[back].encode())
             start = back
         return pieces
+
+
+def _cut_long_words(words: list[str], budget: int) -> list[str]:
+    """The words, each one longer than ``budget`` UTF-8 bytes cut into parts of at most ``budget`` bytes."""
+    fitted: list[str] = []
+    for word in words:
+        data, start = word.encode("utf-8"), 0
+        while len(data) - start > budget:
+            # "ignore" drops a character cut in half at the end; it starts the next part instead.
+            head = data[start : start + budget].decode("utf-8", "ignore")
+            fitted.append(head)
+            start += len(head.encode("utf-8"))
+        fitted.append(data[start:].decode("utf-8"))
+    return fitted
 
 
 @dataclass

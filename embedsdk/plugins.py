@@ -24,9 +24,11 @@ __all__ = [
     "Registries",
     "disabled_plugins",
     "get_plugin_manager",
+    "invalidate",
     "make_plugin_manager",
     "registries",
     "reset",
+    "set_plugin_manager",
 ]
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
@@ -47,7 +49,8 @@ def make_plugin_manager(*, load_entrypoints: bool = True, blocked: Iterable[str]
         blocked: Plugin names not to load; defaults to ``EMBEDSDK_DISABLE_PLUGINS``.
 
     Raises:
-        PluginError: a plugin implements a hook that does not exist (a typo, usually).
+        PluginError: a plugin implements a hook that does not exist, or takes arguments the hook does not
+            give (a typo, usually).
     """
     from embedsdk import builtins
 
@@ -57,12 +60,13 @@ def make_plugin_manager(*, load_entrypoints: bool = True, blocked: Iterable[str]
         manager.set_blocked(name)
     if not manager.is_blocked(BUILTINS_NAME):
         manager.register(builtins, name=BUILTINS_NAME)
-    if load_entrypoints:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     try:
+        # Registering validates argument names, check_pending the hook names: both are a broken plugin.
+        if load_entrypoints:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc}; check the hook's name against embedsdk.hookspecs") from exc
+        raise PluginError(f"{exc}; check the hook's name and arguments against embedsdk.hookspecs") from exc
     return manager
 
 

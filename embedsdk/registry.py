@@ -112,6 +112,13 @@ class EmbedderRegistry:
                 f"provider {id!r} is registered by both {self._by_id[id].plugin!r} and {self._plugin!r}; "
                 f"block one with EMBEDSDK_DISABLE_PLUGINS"
             )
+        if id in self._aliases:
+            # The alias would win in `resolve`, silently hiding this provider.
+            owner = self._by_id[self._aliases[id]].plugin
+            raise PluginError(
+                f"provider {id!r} (plugin {self._plugin!r}) is already an alias of {self._aliases[id]!r} "
+                f"(plugin {owner!r}); block one with EMBEDSDK_DISABLE_PLUGINS"
+            )
         if factory is None:
             family = self._by_id.get(id.split("/", 1)[0] + "/*")
             if family is None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from embedsdk.errors import ConfigurationError
+
 __all__ = ["DEFAULT_PROVIDER", "cache_dir", "cache_enabled", "default_provider", "max_retries"]
 
 DEFAULT_PROVIDER = "minilm"
@@ -40,5 +42,16 @@ def cache_enabled() -> bool:
 
 
 def max_retries() -> int:
-    """``EMBEDSDK_MAX_RETRIES`` (default 5): how often a rate-limited request is retried."""
-    return int(os.environ.get("EMBEDSDK_MAX_RETRIES", "5"))
+    """``EMBEDSDK_MAX_RETRIES`` (default 5): how often a rate-limited request is retried.
+
+    Raises:
+        ConfigurationError: the variable is not a whole number, 0 or more.
+    """
+    raw = os.environ.get("EMBEDSDK_MAX_RETRIES", "5")
+    try:
+        retries = int(raw)
+    except ValueError:
+        retries = -1
+    if retries < 0:
+        raise ConfigurationError(f"EMBEDSDK_MAX_RETRIES={raw!r}: set it to a whole number of retries, 0 or more")
+    return retries

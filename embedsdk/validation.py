@@ -16,7 +16,7 @@ from embedsdk.errors import (
     ItemError,
 )
 
-__all__ = ["as_item_list", "check_items", "raise_for_item_errors"]
+__all__ = ["as_item_list", "check_item", "check_items", "raise_for_item_errors"]
 
 _SHOWN = 5
 
