@@ -147,9 +147,9 @@ class HFEmbedder(BaseEmbedder):
 
     @property
     def max_seq_length(self) -> int:
-        """Tokens read per item: the option, else the folder's setting, capped by the position embeddings."""
+        """Tokens read per item: the option, else the folder's settings, capped by the position embeddings."""
         recipe = self.recipe
-        limits = [v for v in (recipe.max_seq_length, recipe.position_limit()) if v]
+        limits = [v for v in (recipe.max_seq_length, recipe.tokenizer_max_length, recipe.position_limit()) if v]
         model_limit = min(limits) if limits else 512
         if self.options.max_seq_length is not None:
             if self.options.max_seq_length > model_limit:

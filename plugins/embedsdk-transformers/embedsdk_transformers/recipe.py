@@ -52,7 +52,9 @@ class ModelRecipe(BaseModel):
         include_prompt: Whether prompt tokens count in pooling (sentence-transformers' flag).
         dense: Dense layers after pooling.
         normalize: Whether a Normalize module ends the pipeline.
-        max_seq_length: Tokens the model reads (None: from the tokenizer/config).
+        max_seq_length: Tokens the model reads, from sentence_bert_config.json (sentence-transformers < 6).
+        tokenizer_max_length: The tokenizer's ``model_max_length`` (where sentence-transformers >= 6 keeps
+            max_seq_length), when it is a real limit.
         do_lower_case: Lower-case texts before tokenizing.
         prompts: Prompt texts by name (``query``, ``document``...), prepended to the text.
         hidden_size: The transformer's output width.
@@ -71,6 +73,7 @@ class ModelRecipe(BaseModel):
     dense: tuple[DenseLayer, ...] = ()
     normalize: bool = False
     max_seq_length: int | None = None
+    tokenizer_max_length: int | None = None
     do_lower_case: bool = False
     prompts: dict[str, str] = {}
     hidden_size: int
@@ -175,4 +178,7 @@ def read_recipe(folder: Path) -> ModelRecipe:
     fields["model_type"] = str(config.get("model_type", ""))
     fields["max_position_embeddings"] = config.get("max_position_embeddings")
     fields["pad_token_id"] = config.get("pad_token_id")
+    tokenizer_limit = _read_json(fields["transformer_folder"] / "tokenizer_config.json").get("model_max_length")
+    if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < 1_000_000:  # "no limit" is a huge sentinel
+        fields["tokenizer_max_length"] = tokenizer_limit
     return ModelRecipe(**fields)

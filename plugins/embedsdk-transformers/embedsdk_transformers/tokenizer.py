@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,20 +45,39 @@ class HFTokenizer:
         return [len(encoding.ids) for encoding in self._encode(texts, special=True)]
 
     def _windows(self, text: str, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
+        """Character spans of consecutive token windows, cut between words.
+
+        Cutting between words means re-tokenizing a piece gives the same tokens; a word longer than a
+        whole window is the only thing ever cut inside.
+        """
         window = max_tokens - self.special
         if window < 1:
             raise ConfigurationError(f"max_tokens={max_tokens} leaves no room beside {self.special} special tokens")
-        offsets = [o for o in self._encode([text], special=False)[0].offsets if o[1] > o[0]]
-        if not offsets:
+        encoding = self._encode([text], special=False)[0]
+        # Encoding.offsets and .word_ids build a new list on every access: read each once.
+        all_offsets, all_words = encoding.offsets, encoding.word_ids
+        kept = [n for n, (s, e) in enumerate(all_offsets) if e > s]
+        if not kept:
             return [(0, len(text))]
-        step = max(1, window - overlap)
+        offsets = [all_offsets[n] for n in kept]
+        words = [all_words[n] for n in kept]
+        word_starts = [n for n in range(len(kept)) if n == 0 or words[n] is None or words[n] != words[n - 1]]
+
+        def boundary_at_or_before(position: int, floor: int) -> int:
+            # The last word start in (floor, position], or position itself when the word is too long.
+            found = word_starts[bisect.bisect_right(word_starts, position) - 1]
+            return found if found > floor else position
+
         spans = []
-        for start in range(0, len(offsets), step):
-            end = min(start + window, len(offsets))
+        start = 0
+        while True:
+            end = start + window
+            if end >= len(kept):
+                spans.append((offsets[start][0], offsets[-1][1]))
+                return spans
+            end = boundary_at_or_before(end, start)
             spans.append((offsets[start][0], offsets[end - 1][1]))
-            if end == len(offsets):
-                break
-        return spans
+            start = boundary_at_or_before(max(end - overlap, start + 1), start)
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """The longest prefix of at most ``max_tokens`` tokens (special tokens included)."""

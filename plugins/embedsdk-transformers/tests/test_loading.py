@@ -1,0 +1,175 @@
+"""The hf provider's loading code on tiny random-weight models: folders, pooling, sentence-transformers
+pipelines (checked against sentence-transformers itself), options, devices and missing-model errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from embedsdk_transformers.embedder import pick_device
+from transformers import AutoModel, AutoTokenizer
+
+import embedsdk
+
+TEXTS = ["The cat sat on the mat.", "Embedding models turn sentences into vectors.", "a", "def add(a, b): return a"]
+
+
+def reference_pooling(folder, texts, mode):
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModel.from_pretrained(str(folder)).eval()
+    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    if mode == "cls":
+        return hidden[:, 0].numpy()
+    if mode == "mean":
+        return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    return hidden.masked_fill(mask == 0, -1e9).max(1).values.numpy()
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
+@pytest.mark.parametrize("model", ["tiny_bert", "tiny_roberta"])
+def test_pooling_matches_transformers(request, model, pooling):
+    folder = request.getfixturevalue(model)
+    result = embedsdk.embed(TEXTS, provider=f"hf/{folder}", pooling=pooling, cache=False)
+    np.testing.assert_allclose(result.vectors, reference_pooling(folder, TEXTS, pooling), atol=1e-5)
+    assert result.space.pooling == pooling
+    assert result.space.dim == 32 and not result.space.normalized
+
+
+def test_plain_folder_defaults_to_mean_pooling_and_model_limits(tiny_bert, tiny_roberta):
+    bert = embedsdk.embedder(f"hf/{tiny_bert}")
+    assert bert.space.pooling == "mean"
+    assert bert.space.max_tokens == 64
+    # RoBERTa positions start after the padding index: 66 positions hold 64 tokens.
+    assert embedsdk.embedder(f"hf/{tiny_roberta}").space.max_tokens == 64
+
+
+def test_sentence_transformers_folder_matches_sentence_transformers(tiny_st):
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(tiny_st), device="cpu")
+    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", cache=False)
+    np.testing.assert_allclose(result.vectors, st.encode(TEXTS), atol=1e-5)
+    assert result.space.dim == 16 and result.space.normalized and result.space.pooling == "cls"
+    assert result.space.max_tokens == 48
+    # Roles map to the folder's prompts, exactly as sentence-transformers' prompt_name does.
+    query = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", role="query", cache=False)
+    np.testing.assert_allclose(query.vectors, st.encode(TEXTS, prompt_name="query"), atol=1e-5)
+    assert not np.allclose(query.vectors, result.vectors)
+    assert query.space.role == "query" and query.space.extra["query_prompt"] == "query: "
+
+
+def test_lower_casing_from_sentence_bert_config(tiny_st):
+    result = embedsdk.embed(["THE CAT SAT", "the cat sat"], provider=f"hf/{tiny_st}", cache=False)
+    np.testing.assert_allclose(result.vectors[0], result.vectors[1], atol=1e-6)
+
+
+def test_alias_loads_from_model_path_and_keeps_its_name(tiny_roberta):
+    result = embedsdk.embed(TEXTS, provider="codebert", model_path=str(tiny_roberta), cache=False)
+    assert result.space.provider == "hf/microsoft/codebert-base"
+    assert result.space.model == "microsoft/codebert-base"
+    np.testing.assert_allclose(result.vectors, reference_pooling(tiny_roberta, TEXTS, "mean"), atol=1e-5)
+
+
+def test_revision_follows_the_weights(tiny_bert, tmp_path):
+    from transformers import BertModel
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bert, copy)
+    before = embedsdk.embed(["the cat"], provider=f"hf/{copy}")
+    torch.manual_seed(99)
+    BertModel(BertModel.from_pretrained(str(copy)).config).save_pretrained(str(copy))
+    embedsdk.api.clear_embedders()
+    after = embedsdk.embed(["the cat"], provider=f"hf/{copy}")
+    assert before.space.revision != after.space.revision
+    assert after.stats.cache_hits == 0
+    assert not np.allclose(before.vectors, after.vectors)
+
+
+def test_batches_are_sorted_and_results_in_input_order(tiny_bert):
+    texts = [("the cat " * n).strip() for n in (15, 1, 6, 3, 20, 2, 4)]
+    together = embedsdk.embed(texts, provider=f"hf/{tiny_bert}", max_batch_tokens=64, cache=False)
+    assert together.stats.batches > 1
+    for n, text in enumerate(texts):
+        alone = embedsdk.embed([text], provider=f"hf/{tiny_bert}", cache=False)
+        np.testing.assert_allclose(together.vectors[n], alone.vectors[0], atol=1e-5)
+
+
+def test_long_inputs_under_each_policy(tiny_bert):
+    megabyte = "the cat sat on the mat " * (2**20 // 23)
+    provider = f"hf/{tiny_bert}"
+    with pytest.raises(embedsdk.InputTooLongError, match=r"item 1 .* on_long='truncate'"):
+        embedsdk.embed(["short", megabyte], provider=provider, cache=False)
+    truncated = embedsdk.embed(["short", megabyte], provider=provider, on_long="truncate", cache=False)
+    assert truncated.stats.truncated == 1 and np.isfinite(truncated.vectors).all()
+    chunked = embedsdk.embed(["short", megabyte[:20000]], provider=provider, on_long="chunk", cache=False)
+    assert chunked.stats.chunked == 1 and np.isfinite(chunked.vectors).all()
+
+
+def test_bad_options_are_named(tiny_bert):
+    with pytest.raises(embedsdk.InvalidOptionError, match="pooling"):
+        embedsdk.embed(["x"], provider=f"hf/{tiny_bert}", pooling="median")
+    with pytest.raises(embedsdk.InvalidOptionError, match="unknown option 'poolin'"):
+        embedsdk.embed(["x"], provider=f"hf/{tiny_bert}", poolin="cls")
+    with pytest.raises(embedsdk.InvalidOptionError, match=r"max_seq_length=500 .* at most 64"):
+        embedsdk.embed(["x"], provider=f"hf/{tiny_bert}", max_seq_length=500)
+
+
+def test_unsupported_pipeline_module_is_named(tiny_st, tmp_path):
+    copy = tmp_path / "st"
+    shutil.copytree(tiny_st, copy)
+    modules = (copy / "modules.json").read_text().replace('Normalize"', 'LayerNorm"')
+    (copy / "modules.json").write_text(modules)
+    with pytest.raises(embedsdk.ConfigurationError, match="LayerNorm"):
+        embedsdk.embed(["x"], provider=f"hf/{copy}")
+
+
+def test_missing_files_are_named(tiny_bert, tmp_path):
+    copy = tmp_path / "no-weights"
+    shutil.copytree(tiny_bert, copy)
+    (copy / "model.safetensors").unlink()
+    with pytest.raises(embedsdk.ModelNotFoundError, match=r"model\.safetensors"):
+        embedsdk.embed(["x"], provider=f"hf/{copy}")
+    with pytest.raises(embedsdk.ModelNotFoundError, match="does not exist"):
+        embedsdk.embed(["x"], provider=f"hf/{tmp_path / 'nowhere'}")
+
+
+@pytest.mark.parametrize(
+    ("alias", "hub_id"),
+    [
+        ("bert", "bert-base-uncased"),
+        ("codebert", "microsoft/codebert-base"),
+        ("scibert", "allenai/scibert_scivocab_uncased"),
+    ],
+)
+def test_absent_weights_error_names_model_files_and_fix(alias, hub_id, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    with pytest.raises(embedsdk.ModelNotFoundError) as caught:
+        embedsdk.embed(["x"], provider=alias)
+    message = str(caught.value)
+    assert hub_id in message and "config.json" in message and "HF_HUB_OFFLINE" in message
+    assert "hf/<folder>" in message and "model_path" in message
+    assert isinstance(caught.value, FileNotFoundError)
+
+
+def test_device_auto_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device("auto") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device("auto") == "mps"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert pick_device("auto") == "cpu"
+    assert pick_device("cuda:1") == "cuda:1"
+
+
+def test_construction_is_cheap_and_weights_load_on_first_use(tiny_bert):
+    embedsdk.api.clear_embedders()
+    model = embedsdk.embedder(f"hf/{tiny_bert}")
+    assert model._model is None
+    model.embed(["the cat"], cache=False)
+    assert model._model is not None
