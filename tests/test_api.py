@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import embedsdk
-from embedsdk import api
+from embedsdk import api, pipeline
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import (
     EmbeddingFailedError,
@@ -294,7 +294,7 @@ class SlowDownOnce(FakeEmbedder):
 
 def test_retry_honours_retry_after(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(api.time, "sleep", waits.append)
+    monkeypatch.setattr(pipeline.time, "sleep", waits.append)
     model = SlowDownOnce("fake/slow")
     embedsdk.embed(["a"], provider=model)
     assert waits == [7.5]
@@ -303,7 +303,7 @@ def test_retry_honours_retry_after(monkeypatch):
 
 def test_retry_without_retry_after_backs_off(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(api.time, "sleep", waits.append)
+    monkeypatch.setattr(pipeline.time, "sleep", waits.append)
     model = SlowDownOnce("fake/slow")
     model.retry_after = None
     embedsdk.embed(["a"], provider=model)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import embedsdk
-from embedsdk import api
+from embedsdk import pipeline
 from embedsdk.cache import EmbeddingCache, cache_key, default_cache, item_digest
 from embedsdk.errors import InvalidItemTypeError
 from embedsdk.space import EmbeddingSpace
@@ -249,7 +249,7 @@ def test_an_option_value_never_enters_a_key_or_the_store(monkeypatch, cache_dir)
         namespaces.append(namespace)
         return cache_key(namespace, digest)
 
-    monkeypatch.setattr(api, "cache_key", recording_key)
+    monkeypatch.setattr(pipeline, "cache_key", recording_key)
     secret = "sk-SECRET-0123456789"
     first = SecretFake("fake/secret", api_key=secret)
     embedsdk.embed(["a b", LONG_TEXT], provider=first, on_long="truncate")
