@@ -10,6 +10,7 @@ batches (`EmbedJob.run`, `EmbedJob.arun`).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -318,53 +319,57 @@ class EmbedJob:
             return float(exc.retry_after)
         return float(min(60.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2))
 
+    def _after_failure(self, exc: Exception, positions: list[int], attempt: int) -> float | None:
+        """Decide what follows a failed request, for `_send` and `_asend` alike.
+
+        Returns the seconds to wait before retrying (rate limits), or None when the batch is settled:
+        a rejected single item is recorded as failed, a rejected batch is to be split by the caller
+        (``len(positions) > 1``). Anything else is raised, translated into an embedsdk error.
+        """
+        if isinstance(exc, RateLimitedError):
+            return self._backoff(attempt, exc)
+        if isinstance(exc, ItemRejectedError):
+            if len(positions) == 1:
+                self._fail(positions[0], exc)
+            return None
+        translated = self._translate(exc, positions)
+        if translated is exc:
+            raise exc
+        raise translated from exc
+
     def _send(self, positions: list[int]) -> None:
-        attempt = 0
-        while True:
+        for attempt in itertools.count():
             try:
                 vectors = self.embedder.embed_batch([self.pieces[p].content for p in positions], self.role)
-                self._record(positions, vectors)
-                return
-            except RateLimitedError as exc:
-                time.sleep(self._backoff(attempt, exc))
-                attempt += 1
-            except ItemRejectedError as exc:
-                if len(positions) == 1:
-                    self._fail(positions[0], exc)
-                    return
-                half = len(positions) // 2
-                self._send(positions[:half])
-                self._send(positions[half:])
-                return
             except Exception as exc:
-                translated = self._translate(exc, positions)
-                if translated is exc:
-                    raise
-                raise translated from exc
+                delay = self._after_failure(exc, positions, attempt)
+                if delay is not None:
+                    time.sleep(delay)
+                    continue
+                if len(positions) > 1:  # rejected for its content: bisect so the bad item fails alone
+                    half = len(positions) // 2
+                    self._send(positions[:half])
+                    self._send(positions[half:])
+                return
+            self._record(positions, vectors)
+            return
 
     async def _asend(self, positions: list[int]) -> None:
-        attempt = 0
-        while True:
+        for attempt in itertools.count():
             try:
                 vectors = await self.embedder.aembed_batch([self.pieces[p].content for p in positions], self.role)
-                self._record(positions, vectors)
-                return
-            except RateLimitedError as exc:
-                await asyncio.sleep(self._backoff(attempt, exc))
-                attempt += 1
-            except ItemRejectedError as exc:
-                if len(positions) == 1:
-                    self._fail(positions[0], exc)
-                    return
-                half = len(positions) // 2
-                await self._asend(positions[:half])
-                await self._asend(positions[half:])
-                return
             except Exception as exc:
-                translated = self._translate(exc, positions)
-                if translated is exc:
-                    raise
-                raise translated from exc
+                delay = self._after_failure(exc, positions, attempt)
+                if delay is not None:
+                    await asyncio.sleep(delay)
+                    continue
+                if len(positions) > 1:
+                    half = len(positions) // 2
+                    await self._asend(positions[:half])
+                    await self._asend(positions[half:])
+                return
+            self._record(positions, vectors)
+            return
 
     def run(self) -> Embeddings:
         """Send the batches one after the other and return the merged result."""
