@@ -14,7 +14,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+.venv/bin/python -m pip install -qq --disable-pip-version-check -c constraints.txt \
   -e ".[test]" -e "plugins/embedsdk-transformers[test]"
 echo "bootstrap: .venv ready ($(.venv/bin/python -c 'import embedsdk, torch; print("embedsdk", embedsdk.__version__, "torch", torch.__version__)'))" >&2
