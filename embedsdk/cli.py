@@ -171,17 +171,7 @@ def providers(args: argparse.Namespace) -> int:
 
     ``family/*`` rows take any model of the family, as ``family/<model id or local path>``.
     """
-    rows: list[dict[str, Any]] = [
-        {
-            "id": info.id,
-            "aliases": list(info.aliases),
-            "modalities": sorted(info.modalities),
-            "dim": info.dim,
-            "plugin": info.plugin,
-            "description": info.description,
-        }
-        for info in embedsdk.providers()
-    ]
+    rows = [info.to_dict() for info in embedsdk.providers()]
     if args.json:
         for row in rows:
             print(json.dumps(row))

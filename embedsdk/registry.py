@@ -46,6 +46,22 @@ class ProviderInfo:
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The listing fields (no factory): id, aliases, modalities, dim, plugin, description, family."""
+        return {
+            "id": self.id,
+            "aliases": list(self.aliases),
+            "modalities": sorted(self.modalities),
+            "dim": self.dim,
+            "plugin": self.plugin,
+            "description": self.description,
+            "family": self.is_family,
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        # Listings are often handled as dicts (JSON, DataFrames); p["id"] works like p.id.
+        return self.to_dict()[key]
+
     @property
     def is_family(self) -> bool:
         """True for ``family/*`` registrations, which accept any model of the family."""

@@ -61,6 +61,7 @@ def test_providers_json_lines(fake: FakeEmbedder, capsys: pytest.CaptureFixture[
         "dim": 16,
         "plugin": "fake:fake/test",
         "description": "deterministic fake",
+        "family": False,
     } in rows
 
 

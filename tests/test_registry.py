@@ -162,3 +162,14 @@ def test_an_id_already_taken_as_an_alias_is_a_plugin_error():
     assert "'first'" in str(caught.value)
     assert "'second'" in str(caught.value)
     assert registry.resolve("b/model").id == "a/model"
+
+
+def test_provider_info_reads_like_a_dict():
+    registry = EmbedderRegistry()
+    registry("fake/one", lambda provider_id, **options: None, aliases=["one"], dim=8, description="d")
+    info = registry.providers()[0]
+    assert info["id"] == info.id == "fake/one"
+    assert info["aliases"] == ["one"] and info["dim"] == 8 and info["modalities"] == ["text"]
+    assert info.to_dict()["family"] is False
+    with pytest.raises(KeyError):
+        info["factory"]
