@@ -1,7 +1,7 @@
 """`BaseEmbedder`: what a plugin author subclasses. Implement `embed_batch`; everything else is shared.
 
 A subclass declares its options as a pydantic model (``Options``), its capabilities as class attributes and
-its space through `describe_space`. The core turns the options passed to ``embed(..., **options)`` into an
+its space through the `space` property. The core turns the options passed to ``embed(..., **options)`` into an
 ``Options`` instance, so an unknown or ill-typed option fails with a message naming it.
 """
 

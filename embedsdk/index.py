@@ -170,16 +170,24 @@ class ExactIndex:
 
     def save(self, path: str | Path) -> None:
         """Write ``vectors.npy`` and ``index.json`` (ids, metadata, space) into the folder ``path``."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "vectors.npy", self._matrix)
         state = {
             "format": "embedsdk.exact/1",
             "space": self._space.model_dump() if self._space else None,
             "ids": self._ids,
             "metadata": self._metadata,
         }
-        (folder / "index.json").write_text(json.dumps(state), encoding="utf-8")
+        try:
+            encoded = json.dumps(state)
+        except TypeError as exc:
+            raise ValueError(f"index metadata must be JSON-serializable to save: {exc}") from exc
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        # Both files are written aside and then renamed, so a failed save leaves an earlier one whole.
+        with open(folder / "vectors.npy.tmp", "wb") as handle:
+            np.save(handle, self._matrix)
+        (folder / "index.json.tmp").write_text(encoded, encoding="utf-8")
+        (folder / "vectors.npy.tmp").replace(folder / "vectors.npy")
+        (folder / "index.json.tmp").replace(folder / "index.json")
 
     @classmethod
     def load(cls, path: str | Path) -> ExactIndex:

@@ -20,7 +20,7 @@ def oov_error(word: str, vectors: Any) -> np.ndarray | None:
     """Refuse the word: the caller learns exactly which word is missing."""
     raise InvalidInputError(
         f"{word!r} is not in the vocabulary; choose an OOV policy: oov='skip' drops it, 'zero' gives a zero "
-        f"vector, 'unk' uses the unknown-word vector, 'subword' builds one from character n-grams (fastText)",
+        f"vector, 'unk' uses the unknown-word vector",
         [ItemError(-1, f"out of vocabulary: {word!r}")],
     )
 

@@ -307,9 +307,13 @@ class EmbedJob:
         if isinstance(exc, EmbedSDKError):
             return exc
         done = self.stats.embedded
+        kept = (
+            f"{done} item(s) embedded before it are cached, so running the call again resumes"
+            if self.cache is not None
+            else f"{done} item(s) embedded before it are lost: the cache is off"
+        )
         return ProviderError(
-            f"{self.provider_id} failed on a batch of {len(positions)} items: {type(exc).__name__}: {exc} "
-            f"({done} items embedded before it are cached, so running the call again resumes)"
+            f"{self.provider_id} failed on a batch of {len(positions)} item(s): {type(exc).__name__}: {exc} ({kept})"
         )
 
     def _backoff(self, attempt: int, exc: RateLimitedError) -> float:

@@ -24,6 +24,7 @@ __all__ = [
     "Registries",
     "disabled_plugins",
     "get_plugin_manager",
+    "add_plugin",
     "invalidate",
     "make_plugin_manager",
     "registries",
@@ -68,6 +69,30 @@ def make_plugin_manager(*, load_entrypoints: bool = True, blocked: Iterable[str]
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"{exc}; check the hook's name and arguments against embedsdk.hookspecs") from exc
     return manager
+
+
+def add_plugin(manager: pluggy.PluginManager, plugin: object, name: str | None = None) -> str:
+    """Register ``plugin`` (a module or object with hookimpls) and validate it as loading does.
+
+    Returns:
+        The name it was registered under.
+
+    Raises:
+        PluginError: a hook name that does not exist, or arguments the hook does not give; the plugin is
+            left unregistered.
+    """
+    try:
+        registered = manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"{exc}; check the hook's name and arguments against embedsdk.hookspecs") from exc
+    if registered is None:
+        raise PluginError(f"plugin {name or plugin!r} is blocked (EMBEDSDK_DISABLE_PLUGINS) or already registered")
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        manager.unregister(name=registered)
+        raise PluginError(f"{exc}; check the hook's name against embedsdk.hookspecs") from exc
+    return registered
 
 
 @dataclass

@@ -8,6 +8,8 @@ into a `Resolution`: the canonical id, the factory to build it, and the register
 from __future__ import annotations
 
 import difflib
+import importlib.metadata
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,18 @@ PLUGIN_FOR_FAMILY = {
     "codebert": "embedsdk-transformers",
     "scibert": "embedsdk-transformers",
 }
+
+
+def _missing_plugin_message(name: str, package: str) -> str:
+    try:
+        importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        return f"provider {name!r} needs the {package} plugin: pip install {package}"
+    return (
+        f"provider {name!r} comes from the {package} plugin, which is installed but not loaded: "
+        f"EMBEDSDK_DISABLE_PLUGINS={os.environ.get('EMBEDSDK_DISABLE_PLUGINS', '')!r} blocks it, or the "
+        f"process's plugin manager was built without it"
+    )
 
 
 @dataclass(frozen=True)
@@ -181,8 +195,7 @@ class EmbedderRegistry:
         if info is None or canonical.endswith("/*"):
             family = canonical.split("/", 1)[0]
             if family in PLUGIN_FOR_FAMILY and not any(i.family == family for i in self._by_id.values()):
-                package = PLUGIN_FOR_FAMILY[family]
-                raise MissingDependencyError(f"provider {name!r} needs the {package} plugin: pip install {package}")
+                raise MissingDependencyError(_missing_plugin_message(name, PLUGIN_FOR_FAMILY[family]))
             raise UnknownProviderError(name, self.suggest(name), available=self.names())
         return Resolution(id=canonical, info=info, defaults=info.defaults)
 

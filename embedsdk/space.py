@@ -62,7 +62,11 @@ class EmbeddingSpace(BaseModel):
     def mismatches(self, other: EmbeddingSpace) -> list[str]:
         """Names of the fields that make vectors of ``other`` incomparable with vectors of this space."""
         mine, theirs = self.model_dump(), other.model_dump()
-        return [name for name in mine if name not in _COMPARABLE_DESPITE and mine[name] != theirs[name]]
+        ignored = set(_COMPARABLE_DESPITE)
+        if self.revision is not None and self.revision == other.revision:
+            # Same content hash: the same weights reached by another name (an alias and its folder).
+            ignored.add("model")
+        return [name for name in mine if name not in ignored and mine[name] != theirs[name]]
 
     def check_comparable(self, other: EmbeddingSpace, what: str = "vectors") -> None:
         """Raise `SpaceMismatchError` naming each differing field when ``other`` is another space."""

@@ -102,7 +102,8 @@ class FakeEmbedder(BaseEmbedder):
         return EmbeddingSpace(
             provider=self.provider_id,
             model=self.provider_id.split("/", 1)[-1],
-            revision="1",
+            # Different ids stand for different models, so each gets its own "weights" revision.
+            revision=hashlib.sha256(self.provider_id.encode()).hexdigest()[:12],
             dim=self.options.dim,
             normalized=self.options.normalized,
             pooling="sum",
@@ -163,7 +164,7 @@ def isolated_plugins(*plugin_objects: object, load_entrypoints: bool = False) ->
     previous = plugins._manager
     manager = plugins.make_plugin_manager(load_entrypoints=load_entrypoints, blocked=())
     for plugin in plugin_objects:
-        manager.register(plugin)
+        plugins.add_plugin(manager, plugin)
     plugins.set_plugin_manager(manager)
     try:
         yield manager
@@ -173,9 +174,13 @@ def isolated_plugins(*plugin_objects: object, load_entrypoints: bool = False) ->
 
 @contextmanager
 def registered_plugin(plugin: object, name: str | None = None) -> Iterator[pluggy.PluginManager]:
-    """Register an inline plugin in the process's plugin manager for the block, then remove it."""
+    """Register an inline plugin in the process's plugin manager for the block, then remove it.
+
+    Raises:
+        PluginError: the plugin implements a hook that does not exist or takes the wrong arguments.
+    """
     manager = plugins.get_plugin_manager()
-    plugin_name = manager.register(plugin, name=name)
+    plugin_name = plugins.add_plugin(manager, plugin, name=name)
     plugins.invalidate()
     try:
         yield manager

@@ -46,6 +46,10 @@ def _is_image_like(item: Any) -> bool:
     )
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 def _describe(item: Any) -> str:
     shown = repr(item)
     return shown if len(shown) <= 40 else shown[:37] + "..."
@@ -82,7 +86,8 @@ def check_item(index: int, item: Any, modalities: frozenset[str], provider: str)
     kinds = " or ".join(sorted(modalities))
     return ItemError(
         index,
-        f"item {index} is a {type(item).__name__} ({_describe(item)}), which {provider} cannot embed as {kinds}; "
+        f"item {index} is {_article(type(item).__name__)} {type(item).__name__} ({_describe(item)}), which "
+        f"{provider} cannot embed as {kinds}; "
         f"pass str(item) if you meant its text",
         InvalidItemTypeError,
     )

@@ -22,7 +22,7 @@ def test_error_names_the_word_and_the_policies():
         oov_error("qwzx", TABLE)
     message = str(caught.value)
     assert "'qwzx'" in message
-    for policy in ("skip", "zero", "unk", "subword"):
+    for policy in ("skip", "zero", "unk"):
         assert policy in message
 
 

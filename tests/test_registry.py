@@ -81,7 +81,13 @@ def test_an_unknown_name_without_matches_lists_what_is_registered(registry):
     assert "openai/text-embedding-3-large" in str(caught.value)
 
 
-def test_a_first_party_family_without_its_plugin_says_what_to_install(registry):
+def test_a_first_party_family_without_its_plugin_says_what_to_install(registry, monkeypatch):
+    import importlib.metadata
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
     with pytest.raises(MissingDependencyError) as caught:
         registry.resolve("hf/sentence-transformers/all-MiniLM-L6-v2")
     assert "pip install embedsdk-transformers" in str(caught.value)
@@ -173,3 +179,15 @@ def test_provider_info_reads_like_a_dict():
     assert info.to_dict()["family"] is False
     with pytest.raises(KeyError):
         info["factory"]
+
+
+def test_an_installed_but_blocked_plugin_is_not_told_to_install(registry, monkeypatch):
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: object())
+    monkeypatch.setenv("EMBEDSDK_DISABLE_PLUGINS", "transformers")
+    with pytest.raises(MissingDependencyError) as caught:
+        registry.resolve("minilm")
+    message = str(caught.value)
+    assert "installed but not loaded" in message and "EMBEDSDK_DISABLE_PLUGINS='transformers'" in message
+    assert "pip install" not in message

@@ -160,3 +160,13 @@ def test_ok_marks_failed_rows():
 
 def test_stats_default_to_zero():
     assert make(np.zeros((0, 4))).stats == EmbedStats()
+
+
+def test_same_revision_under_another_name_is_comparable():
+    from embedsdk.space import EmbeddingSpace
+
+    alias = EmbeddingSpace(provider="hf/org/model", model="org/model", revision="abc", dim=4)
+    folder = EmbeddingSpace(provider="hf//models/model", model="/models/model", revision="abc", dim=4)
+    other_weights = EmbeddingSpace(provider="hf//models/model", model="/models/model", revision="def", dim=4)
+    assert alias.mismatches(folder) == []
+    assert alias.mismatches(other_weights) == ["model", "revision"]

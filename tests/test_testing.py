@@ -143,3 +143,26 @@ def test_isolated_plugins_restores_the_manager_after_an_error():
     with pytest.raises(RuntimeError), isolated_plugins():
         raise RuntimeError("boom")
     assert plugins.get_plugin_manager() is outer
+
+
+def test_inline_plugins_are_validated_like_installed_ones():
+    import embedsdk
+    from embedsdk.testing import isolated_plugins, registered_plugin
+
+    class Misspelled:
+        @embedsdk.hookimpl
+        def register_embedder(self, register):  # missing the final "s"
+            pass
+
+    class WrongArguments:
+        @embedsdk.hookimpl
+        def register_embedders(self, registry):
+            pass
+
+    with isolated_plugins():
+        for plugin in (Misspelled(), WrongArguments()):
+            with pytest.raises(embedsdk.PluginError, match="hookspecs"), registered_plugin(plugin):
+                pass
+        with pytest.raises(embedsdk.PluginError):
+            with isolated_plugins(Misspelled()):
+                pass

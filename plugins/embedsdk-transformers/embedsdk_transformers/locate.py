@@ -60,9 +60,10 @@ def check_folder(folder: Path, name: str) -> None:
     if not any((inner / f).is_file() for f in TOKENIZER_FILES):
         missing.append("a tokenizer: " + " or ".join(TOKENIZER_FILES))
     if missing:
+        source = "<hub id>" if Path(name).expanduser().is_dir() else name
         raise ModelNotFoundError(
             f"model {name!r}: folder {inner} lacks {'; '.join(missing)}. Copy the model's files there "
-            f"(e.g. `hf download {name} --local-dir <folder>` on a machine with internet)"
+            f"(e.g. `hf download {source} --local-dir {folder}` on a machine with internet)"
         )
 
 
