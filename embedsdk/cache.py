@@ -20,7 +20,7 @@ import numpy as np
 from embedsdk import settings
 from embedsdk.errors import InvalidItemTypeError, ItemError
 
-__all__ = ["EmbeddingCache", "cache_key", "default_cache", "item_digest"]
+__all__ = ["EmbeddingCache", "cache_at", "cache_key", "default_cache", "item_digest"]
 
 
 def item_digest(item: Any) -> bytes:
@@ -98,14 +98,19 @@ class EmbeddingCache:
         self._store.close()
 
 
-_default: EmbeddingCache | None = None
-_default_lock = threading.Lock()
+_open: dict[Path, EmbeddingCache] = {}
+_open_lock = threading.Lock()
+
+
+def cache_at(directory: str | Path) -> EmbeddingCache:
+    """The process's cache in ``directory``, opened once and reused by every call that names it."""
+    path = Path(directory).expanduser().resolve()
+    with _open_lock:
+        if path not in _open:
+            _open[path] = EmbeddingCache(path)
+        return _open[path]
 
 
 def default_cache() -> EmbeddingCache:
-    """The process's cache in the configured folder (rebuilt when ``EMBEDSDK_CACHE_DIR`` changes)."""
-    global _default
-    with _default_lock:
-        if _default is None or _default.directory != settings.cache_dir():
-            _default = EmbeddingCache()
-        return _default
+    """The process's cache in the configured folder (``EMBEDSDK_CACHE_DIR`` is read on every call)."""
+    return cache_at(settings.cache_dir())

@@ -15,7 +15,7 @@ import numpy as np
 
 from embedsdk.errors import SpaceMismatchError
 from embedsdk.protocols import Hit
-from embedsdk.space import Embeddings, EmbeddingSpace
+from embedsdk.space import Embeddings, EmbeddingSpace, normalize_rows
 
 __all__ = ["ExactIndex"]
 
@@ -31,12 +31,6 @@ def _as_matrix(vectors: Any, what: str) -> tuple[np.ndarray, EmbeddingSpace | No
         bad = sorted(set(np.nonzero(~np.isfinite(matrix))[0].tolist()))[:10]
         raise ValueError(f"{what} rows {bad} are not finite (NaN or inf): drop failed items before indexing")
     return matrix, space
-
-
-def _normalized(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    result: np.ndarray = matrix / np.where(norms == 0, 1, norms)
-    return result
 
 
 class ExactIndex:
@@ -102,7 +96,7 @@ class ExactIndex:
         self._check(matrix, space, "vectors")
         if self._matrix.shape[1] == 0:
             self._matrix = np.zeros((0, matrix.shape[1]), dtype=np.float32)
-        matrix = _normalized(matrix)
+        matrix = normalize_rows(matrix)
         replaced = [i for i in ids if i in self._positions]
         if replaced:
             self.remove(replaced)
@@ -154,7 +148,7 @@ class ExactIndex:
             candidates = np.array([n for n in candidates if _matches(self._metadata[n], filter)], dtype=np.int64)
         if not len(candidates):
             return [[] for _ in range(len(matrix))]
-        scores = _normalized(matrix) @ self._matrix[candidates].T
+        scores = normalize_rows(matrix) @ self._matrix[candidates].T
         top = min(k, len(candidates))
         results = []
         for row in scores:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from embedsdk import settings
-from embedsdk.cache import EmbeddingCache, cache_key, default_cache, item_digest
+from embedsdk.cache import EmbeddingCache, cache_at, cache_key, default_cache, item_digest
 from embedsdk.errors import (
     EmbeddingFailedError,
     EmbedSDKError,
@@ -41,7 +41,7 @@ from embedsdk.planner import (
     too_long_message,
 )
 from embedsdk.progress import ProgressBar
-from embedsdk.space import Embeddings, EmbeddingSpace, EmbedStats
+from embedsdk.space import Embeddings, EmbeddingSpace, EmbedStats, normalize_rows
 from embedsdk.validation import as_item_list, check_items, raise_for_item_errors
 
 __all__ = ["CacheArg", "EmbedJob", "ProgressArg"]
@@ -60,7 +60,7 @@ def _as_cache(cache: CacheArg) -> EmbeddingCache | None:
     if isinstance(cache, EmbeddingCache):
         return cache
     if isinstance(cache, (str, Path)):
-        return EmbeddingCache(cache)
+        return cache_at(cache)
     raise InvalidOptionError(f"cache must be True, False, a folder or an EmbeddingCache, not {cache!r}")
 
 
@@ -78,12 +78,6 @@ def _check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
     if value not in choices:
         shown = ", ".join(repr(c) for c in choices)
         raise InvalidOptionError(f"{name}={value!r} is not one of {shown}")
-
-
-def _normalize_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    result: np.ndarray = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
-    return result
 
 
 class EmbedJob:
@@ -292,7 +286,7 @@ class EmbedJob:
     def _post_process(self, vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[:, : self.out_space.dim]
         if self.out_space.normalized:
-            vectors = _normalize_rows(vectors)
+            vectors = normalize_rows(vectors)
         return vectors.astype(np.float32, copy=False)
 
     def _advance(self, count: int) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk.errors import ItemError, SpaceMismatchError
 
-__all__ = ["EmbedStats", "Embeddings", "EmbeddingSpace", "Role", "cosine_similarity"]
+__all__ = ["EmbedStats", "Embeddings", "EmbeddingSpace", "Role", "cosine_similarity", "normalize_rows"]
 
 Role = Literal["query", "document"]
 
@@ -93,18 +93,21 @@ class EmbedStats:
     chunked: int = 0
 
 
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit L2 norm (all-zero rows stay zero), as float32."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    result: np.ndarray = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32, copy=False)
+    return result
+
+
 def cosine_similarity(a: Any, b: Any) -> np.ndarray:
     """Cosine similarity matrix between the rows of ``a`` and the rows of ``b`` (zero rows score 0)."""
     left = np.atleast_2d(np.asarray(a, dtype=np.float32))
     right = np.atleast_2d(np.asarray(b, dtype=np.float32))
     if left.shape[1] != right.shape[1]:
         raise SpaceMismatchError(f"cannot compare {left.shape[1]}-d vectors with {right.shape[1]}-d vectors")
-    left_norm = np.linalg.norm(left, axis=1, keepdims=True)
-    right_norm = np.linalg.norm(right, axis=1, keepdims=True)
-    result: np.ndarray = (left / np.where(left_norm == 0, 1, left_norm)) @ (
-        right / np.where(right_norm == 0, 1, right_norm)
-    ).T
-    return result.astype(np.float32, copy=False)
+    result: np.ndarray = normalize_rows(left) @ normalize_rows(right).T
+    return result
 
 
 @dataclass
