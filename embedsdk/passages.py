@@ -108,8 +108,9 @@ def split_passages(text: str, count_tokens: CountTokens, max_tokens: int) -> lis
     is cut between lines only when it alone is over the budget. A single line over the budget is still a
     passage of its own (embed it with ``on_long="chunk"``). Passages never start or end with blank lines.
 
-    Sizes are first estimated as the sum of the lines' counts, then every passage is counted whole, and one
-    still over the budget (tokenizers that count separators or special tokens) is halved until it fits.
+    Sizes are first estimated as the sum of the lines' counts (less the cost of an empty text, the special
+    tokens, which a passage pays once), then every passage is counted whole, and one still over the budget
+    (tokenizers that count line breaks) is halved until it fits.
 
     Args:
         text: The text; lines end with a newline (Windows line ends work too).
@@ -129,12 +130,14 @@ def split_passages(text: str, count_tokens: CountTokens, max_tokens: int) -> lis
     if not paragraphs:
         return []
     filled = [n for paragraph in paragraphs for n in paragraph]
-    line_tokens = dict(zip(filled, count_tokens([lines[n] for n in filled])))
+    # What every text costs however short ([CLS] and [SEP], say): once per passage, not once per line.
+    overhead = count_tokens([""])[0]
+    line_tokens = {n: max(1, c - overhead) for n, c in zip(filled, count_tokens([lines[n] for n in filled]))}
 
     def joined(group: list[int]) -> str:
         return "\n".join(lines[group[0] : group[-1] + 1])
 
-    pending = _pack(paragraphs, line_tokens, max_tokens)
+    pending = _pack(paragraphs, line_tokens, max(1, max_tokens - overhead))
     done: list[tuple[list[int], int]] = []
     while pending:
         counts = count_tokens([joined(group) for group in pending])

@@ -169,3 +169,14 @@ def test_special_files_are_skipped_without_reading_them(tmp_path: Path) -> None:
     skipped: list[tuple[Path, str]] = []
     assert list(iter_text_files(tmp_path, on_skip=lambda path, why: skipped.append((path, why)))) == []
     assert skipped == [(tmp_path / "pipe", "not a regular file")]
+
+
+def test_special_tokens_are_paid_once_per_passage_not_per_line():
+    def with_specials(texts):
+        return [len(text.split()) + 2 for text in texts]  # [CLS] text [SEP]
+
+    text = "\n".join(f"x = {n}" for n in range(200))  # 3 words a line, one paragraph
+    passages = split_passages(text, with_specials, 64)
+    assert all(p.tokens <= 64 for p in passages)
+    # 20 lines (60 words + 2) fit a passage; counting [CLS]/[SEP] on every line would give 12.
+    assert min(p.end_line - p.line + 1 for p in passages[:-1]) == 20

@@ -97,11 +97,16 @@ def _file_digest(path: Path) -> str:
 def folder_revision(recipe: ModelRecipe) -> str:
     """A content hash of the model's files (weights, config, tokenizer, pipeline), memoized per file state."""
     h = hashlib.sha256()
-    for folder in {recipe.folder, recipe.transformer_folder, *(d.folder for d in recipe.dense)}:
-        for path in sorted(folder.rglob("*")):
-            # Every file that can change a vector; READMEs and hidden files cannot.
-            if path.is_file() and not path.name.startswith(".") and path.suffix != ".md":
-                h.update(str(path.relative_to(folder)).encode() + b"\0" + _file_digest(path).encode())
+    folders = {recipe.folder, recipe.transformer_folder, *(d.folder for d in recipe.dense)}
+    # Sorted and without folders inside another (rglob reaches them), so every process, whatever its hash
+    # seed, hashes the same files in the same order under the same names.
+    roots = sorted(f for f in folders if not any(other != f and other in f.parents for other in folders))
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            # Every file that can change a vector; READMEs and hidden files and folders (.git, .cache) cannot.
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts) and path.suffix != ".md":
+                h.update(str(relative).encode() + b"\0" + _file_digest(path).encode())
     return h.hexdigest()[:16]
 
 
@@ -129,6 +134,7 @@ class HFEmbedder(BaseEmbedder):
         self._dense: list[Any] = []
         self._device = "cpu"
         self._lock = threading.Lock()
+        self._prompt_lengths: dict[str | None, int] = {}
 
     # -- what the folder says (cheap: JSON only) ---------------------------------------------------------
 
@@ -201,14 +207,7 @@ class HFEmbedder(BaseEmbedder):
     @property
     def limits(self) -> ProviderLimits:
         """Padded token budget per forward pass; per-item limit leaves room for the longest prompt."""
-        longest_prompt = max(
-            (
-                len(self.tokenizer.hf(p, add_special_tokens=False)["input_ids"])
-                for p in map(self.prompt, ("query", "document"))
-                if p
-            ),
-            default=0,
-        )
+        longest_prompt = max(self._prompt_tokens(role) for role in ("query", "document"))
         return ProviderLimits(
             max_items_per_request=self.options.max_batch_items,
             max_tokens_per_item=self.max_seq_length - longest_prompt,
@@ -231,10 +230,15 @@ class HFEmbedder(BaseEmbedder):
             self._tokenizer = HFTokenizer(hf, lowercase=self.recipe.do_lower_case)
         return self._tokenizer
 
-    def _load(self) -> Any:
+    def _load(self) -> tuple[Any, list[Any]]:
+        """The model and its Dense layers, loaded once.
+
+        Callers use what this returns, not the attributes, so a concurrent `close` cannot pull them away
+        mid-batch.
+        """
         with self._lock:
             if self._model is not None:
-                return self._model
+                return self._model, self._dense
             import torch
 
             transformers = _import_transformers()
@@ -253,26 +257,27 @@ class HFEmbedder(BaseEmbedder):
             self._dense = [_load_dense(layer, dtype, self._device) for layer in recipe.dense]
             _ = self.tokenizer
             self._model = model
-            return model
+            return model, self._dense
 
     def close(self) -> None:
         """Drop the weights (they load again on next use)."""
-        self._model = None
-        self._dense = []
+        with self._lock:
+            self._model = None
+            self._dense = []
+
+    def _prompt_tokens(self, role: str | None) -> int:
+        """Tokens the role's prompt adds to each item (0 without a prompt), counted once per role."""
+        if role not in self._prompt_lengths:
+            prompt = self.prompt(role)
+            self._prompt_lengths[role] = self.tokenizer.count([prompt])[0] - self.tokenizer.special if prompt else 0
+        return self._prompt_lengths[role]
 
     # -- embedding ---------------------------------------------------------------------------------------
 
-    def _forward(self, texts: list[str]) -> tuple[Any, Any]:
+    def _forward(self, model: Any, texts: list[str]) -> tuple[Any, Any]:
         import torch
 
-        model = self._load()
-        batch = self.tokenizer.hf(
-            [self.tokenizer._prepare(t) for t in texts],
-            padding=True,
-            truncation=True,
-            max_length=self.max_seq_length,
-            return_tensors="pt",
-        )
+        batch = self.tokenizer.encode_for_model(texts, self.max_seq_length)
         batch = {name: tensor.to(self._device) for name, tensor in batch.items()}
         with torch.inference_mode():
             tokens = model(**batch).last_hidden_state
@@ -282,18 +287,20 @@ class HFEmbedder(BaseEmbedder):
         """Embed a batch of texts: prompt, tokenize (pad to the longest), forward, pool, dense, normalize."""
         import torch
 
+        model, dense = self._load()
         prompt = self.prompt(role)
-        tokens, mask = self._forward([prompt + text for text in items])
+        tokens, mask = self._forward(model, [prompt + text for text in items])
         with torch.inference_mode():
             pool_mask = mask
             if prompt and not self.recipe.include_prompt:
-                prompt_tokens = self.tokenizer.count([prompt])[0] - 1
+                # The prompt's tokens and the leading special token stay out of pooling, as in
+                # sentence-transformers (include_prompt=False).
                 pool_mask = mask.clone()
-                pool_mask[:, :prompt_tokens] = 0
+                pool_mask[:, : self._prompt_tokens(role) + 1] = 0
             from embedsdk_transformers.pooling import pool
 
             vectors = pool(tokens, pool_mask, self.pooling)
-            for layer in self._dense:
+            for layer in dense:
                 vectors = layer(vectors)
             if self.recipe.normalize:
                 vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
@@ -318,7 +325,7 @@ class HFEmbedder(BaseEmbedder):
         if not isinstance(sentence, str) or not sentence.strip():
             raise InvalidInputError(f"embed_words needs a non-empty sentence (str), got {sentence!r}")
         spans, labels = _word_spans(sentence, words)
-        self._load()
+        model, _ = self._load()
         encoding, positions = self.tokenizer.word_pieces(sentence, spans, self.max_seq_length)
         lost = [labels[n] for n, p in enumerate(positions) if not p]
         if lost:
@@ -329,7 +336,7 @@ class HFEmbedder(BaseEmbedder):
             )
         batch = {name: tensor.to(self._device) for name, tensor in encoding.items()}
         with torch.inference_mode():
-            tokens = self._model(**batch).last_hidden_state[0]
+            tokens = model(**batch).last_hidden_state[0]
             vectors = pool_spans(tokens, positions).float().cpu().numpy()
         space = self.space.model_copy(
             update={"dim": self.recipe.hidden_size, "normalized": False, "pooling": "word-mean"}

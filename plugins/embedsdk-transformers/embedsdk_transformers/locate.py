@@ -8,11 +8,11 @@ wanted, and how to point the provider at a local folder.
 from __future__ import annotations
 
 import importlib.resources
-import json
 import os
 from pathlib import Path
 
 from embedsdk.errors import ModelNotFoundError
+from embedsdk_transformers.recipe import transformer_folder
 
 __all__ = ["PACKAGED_MODELS", "WEIGHT_FILES", "check_folder", "hub_offline", "locate_model"]
 
@@ -39,19 +39,9 @@ def hub_offline() -> bool:
     )
 
 
-def _transformer_folder(folder: Path) -> Path:
-    """The folder holding the transformer of a sentence-transformers model (itself for plain HF folders)."""
-    modules = folder / "modules.json"
-    if modules.is_file():
-        for module in json.loads(modules.read_text(encoding="utf-8")):
-            if str(module.get("type", "")).endswith("models.Transformer"):
-                return folder / str(module.get("path", ""))
-    return folder
-
-
 def check_folder(folder: Path, name: str) -> None:
     """Raise `ModelNotFoundError` naming the missing files when ``folder`` lacks a config, weights or tokenizer."""
-    inner = _transformer_folder(folder)
+    inner = transformer_folder(folder)
     missing = []
     if not (inner / "config.json").is_file():
         missing.append("config.json")
@@ -86,8 +76,10 @@ def _hub_snapshot(name: str, revision: str | None) -> tuple[Path | None, str]:
     except ImportError:
         return None, "huggingface_hub is not installed"
     try:
-        return Path(huggingface_hub.snapshot_download(name, revision=revision, local_files_only=True)), ""
-    except Exception:  # not cached (LocalEntryNotFoundError) or a malformed id: keep looking
+        cached = Path(huggingface_hub.snapshot_download(name, revision=revision, local_files_only=True))
+        check_folder(cached, name)
+        return cached, ""
+    except Exception:  # not cached (LocalEntryNotFoundError), cached in part, or a malformed id: keep looking
         pass
     if hub_offline():
         return None, "skipped, HF_HUB_OFFLINE=1"

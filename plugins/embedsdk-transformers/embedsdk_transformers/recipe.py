@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from embedsdk.errors import ConfigurationError
 
-__all__ = ["POOLING_MODES", "DenseLayer", "ModelRecipe", "read_recipe"]
+__all__ = ["POOLING_MODES", "DenseLayer", "ModelRecipe", "read_modules", "read_recipe", "transformer_folder"]
 
 # sentence-transformers' pooling flags, in the order it concatenates them.
 _POOLING_FLAGS = {
@@ -82,13 +82,6 @@ class ModelRecipe(BaseModel):
     pad_token_id: int | None = None
     sentence_transformers: bool = False
 
-    @property
-    def dim(self) -> int:
-        """Width of the final vectors."""
-        if self.dense:
-            return self.dense[-1].out_features
-        return self.hidden_size * len(self.pooling)
-
     def position_limit(self) -> int | None:
         """Most tokens the transformer can take, from its position embeddings."""
         if self.max_position_embeddings is None:
@@ -125,6 +118,27 @@ def _activation(name: str) -> str:
     return _ACTIVATIONS[short]
 
 
+def read_modules(folder: Path) -> list[tuple[str, Path, dict[str, Any]]] | None:
+    """A sentence-transformers folder's pipeline as (kind, module folder, entry); None for a plain folder.
+
+    ``kind`` is the class name without its module path (``Transformer``, ``Pooling``...), which
+    sentence-transformers has moved between packages across versions.
+    """
+    modules_file = folder / "modules.json"
+    if not modules_file.is_file():
+        return None
+    entries: list[dict[str, Any]] = json.loads(modules_file.read_text(encoding="utf-8"))
+    return [(str(e.get("type", "")).rsplit(".", 1)[-1], folder / str(e.get("path", "")), e) for e in entries]
+
+
+def transformer_folder(folder: Path) -> Path:
+    """Where the transformer of a model folder lives (the folder itself for plain Hugging Face folders)."""
+    for kind, path, _ in read_modules(folder) or ():
+        if kind == "Transformer":
+            return path
+    return folder
+
+
 def read_recipe(folder: Path) -> ModelRecipe:
     """Read a sentence-transformers or plain Hugging Face model folder into a `ModelRecipe`.
 
@@ -132,14 +146,11 @@ def read_recipe(folder: Path) -> ModelRecipe:
         ConfigurationError: the folder's pipeline has a module embedsdk cannot run (named in the message).
     """
     fields: dict[str, Any] = {"folder": folder, "transformer_folder": folder}
-    modules_file = folder / "modules.json"
-    if modules_file.is_file():
-        modules: list[dict[str, Any]] = json.loads(modules_file.read_text(encoding="utf-8"))
+    modules = read_modules(folder)
+    if modules is not None:
         fields["sentence_transformers"] = True
         dense = []
-        for module in modules:
-            kind = module.get("type", "").rsplit(".", 1)[-1]
-            path = folder / module.get("path", "")
+        for kind, path, module in modules:
             if kind == "Transformer":
                 fields["transformer_folder"] = path
                 st = _read_json(path / "sentence_bert_config.json") or _read_json(folder / "sentence_bert_config.json")

@@ -28,17 +28,42 @@ class HFTokenizer:
         self.hf = tokenizer
         self.lowercase = lowercase
         self.special = int(tokenizer.num_special_tokens_to_add(pair=False))
-        # The Rust tokenizer directly: no truncation, no padding, no "sequence too long" warnings.
-        self._backend = tokenizer.backend_tokenizer
+        # A Rust tokenizer of our own for counting and cutting, set once to no truncation and no padding:
+        # the transformers tokenizer re-sets those on its backend at every call, from any thread.
+        from tokenizers import Tokenizer
 
-    def _prepare(self, text: str) -> str:
-        return text.lower() if self.lowercase else text
+        self._backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        self._backend.no_truncation()
+        self._backend.no_padding()
+
+    def prepare(self, text: str) -> str:
+        """The text as the model reads it: lower-cased when the folder asks.
+
+        Lower-casing keeps one character for one, so character offsets into the result are offsets into
+        the original text.
+        """
+        if not self.lowercase:
+            return text
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return lowered
+        # A few characters grow when lower-cased ("İ" -> "i̇"); those stay as they are.
+        return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
     def _encode(self, texts: Sequence[str], special: bool) -> list[Any]:
-        backend = self._backend
-        backend.no_truncation()
-        backend.no_padding()
-        return list(backend.encode_batch([self._prepare(t) for t in texts], add_special_tokens=special))
+        return list(self._backend.encode_batch([self.prepare(t) for t in texts], add_special_tokens=special))
+
+    def encode_for_model(self, texts: Sequence[str], max_tokens: int, **kwargs: Any) -> Any:
+        """Tensors for the model: prepared, right-padded to the longest text, truncated to ``max_tokens``."""
+        return self.hf(
+            [self.prepare(t) for t in texts],
+            padding=True,
+            padding_side="right",  # pooling (lasttoken, prompt masking) counts positions from the left
+            truncation=True,
+            max_length=max_tokens,
+            return_tensors="pt",
+            **kwargs,
+        )
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text, special tokens included."""
@@ -69,15 +94,19 @@ class HFTokenizer:
             return found if found > floor else position
 
         spans = []
-        start = 0
+        start, previous_end = 0, 0
         while True:
-            end = start + window
-            if end >= len(kept):
+            if start + window >= len(kept):
                 spans.append((offsets[start][0], offsets[-1][1]))
                 return spans
-            end = boundary_at_or_before(end, start)
+            end = boundary_at_or_before(start + window, start)
+            if end <= previous_end:  # a word longer than what is left of the window: cut inside it
+                end = start + window
             spans.append((offsets[start][0], offsets[end - 1][1]))
-            start = boundary_at_or_before(max(end - overlap, start + 1), start)
+            previous_end = end
+            # Start the next window on a word start within the overlap, else where this one ended.
+            found = word_starts[bisect.bisect_right(word_starts, max(end - overlap, start + 1)) - 1]
+            start = found if start < found < end else end
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """The longest prefix of at most ``max_tokens`` tokens (special tokens included)."""
@@ -93,20 +122,8 @@ class HFTokenizer:
         Returns:
             The encoding (with special tokens, truncated to ``max_tokens``) and, per span, its positions.
         """
-        encoding = self.hf(
-            self._prepare(text),
-            return_offsets_mapping=True,
-            truncation=True,
-            max_length=max_tokens,
-            return_tensors="pt",
-        )
+        encoding = self.encode_for_model([text], max_tokens, return_offsets_mapping=True)
         offsets = encoding.pop("offset_mapping")[0].tolist()
-        special = set(self.hf.all_special_ids)
-        ids = encoding["input_ids"][0].tolist()
-        positions = []
-        for start, end in spans:
-            covered = [
-                n for n, (s, e) in enumerate(offsets) if e > s and ids[n] not in special and s < end and e > start
-            ]
-            positions.append(covered)
+        # Special tokens have empty offsets; [UNK] has real ones and stands for its word (an emoji, say).
+        positions = [[n for n, (s, e) in enumerate(offsets) if e > s and s < end and e > start] for start, end in spans]
         return encoding, positions

@@ -173,3 +173,25 @@ def test_construction_is_cheap_and_weights_load_on_first_use(tiny_bert):
     assert model._model is None
     model.embed(["the cat"], cache=False)
     assert model._model is not None
+
+
+def test_revision_is_the_same_in_every_process(tiny_st):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from embedsdk_transformers.recipe import read_recipe; "
+        "from embedsdk_transformers.embedder import folder_revision; "
+        "print(folder_revision(read_recipe(Path(sys.argv[1]))))"
+    )
+    revisions = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(tiny_st)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout.strip()
+        for seed in range(4)
+    }
+    assert len(revisions) == 1

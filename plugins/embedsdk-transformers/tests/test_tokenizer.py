@@ -38,3 +38,51 @@ def test_split_covers_the_text_within_the_limit_with_overlap(tiny_bert):
         assert any(left.endswith(right[:k]) for k in range(3, len(right)))
     without = tokenizer.split(TEXT, 24, overlap=0)
     assert len(without) < len(pieces)
+
+
+def test_lower_casing_keeps_offsets_on_the_original_text(tiny_bert):
+    from embedsdk_transformers.tokenizer import HFTokenizer
+    from transformers import AutoTokenizer
+
+    tokenizer = HFTokenizer(AutoTokenizer.from_pretrained(str(tiny_bert)), lowercase=True)
+    text = "İstanbul " + "The Cat Sat On The Mat. " * 10  # "İ" grows to two characters when lower-cased
+    pieces = tokenizer.split(text, 12, overlap=3)
+    assert len(pieces) > 3
+    for piece in pieces:
+        assert piece in text
+        start = text.index(piece)
+        # Every piece starts and ends on a word boundary of the original text.
+        assert start == 0 or not text[start - 1].isalnum()
+        assert start + len(piece) == len(text) or not text[start + len(piece)].isalnum()
+
+
+def test_chunks_always_advance_and_never_nest(tiny_bert):
+    tokenizer = embedsdk.embedder(f"hf/{tiny_bert}").tokenizer
+    text = "tokenization unbelievably " * 30
+    pieces = tokenizer.split(text, 8, overlap=3)
+    ends, position = [], 0
+    for piece in pieces:
+        start = text.index(piece, position)
+        ends.append(start + len(piece))
+        position = start + 1
+    assert ends == sorted(set(ends)), "each chunk must end after the previous one"
+
+
+def test_counting_is_safe_beside_model_encoding_in_other_threads(tiny_bert):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = embedsdk.embedder(f"hf/{tiny_bert}")
+    tokenizer = model.tokenizer
+    long_text = "the cat sat on the mat " * 300
+    expected = tokenizer.count([long_text])[0]
+    assert expected > 1000
+
+    def count(_):
+        return tokenizer.count([long_text])[0]
+
+    def encode(_):
+        return tokenizer.encode_for_model(["the cat"] * 4, 16)["input_ids"].shape[1]
+
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda n: count(n) if n % 2 else encode(n), range(400)))
+    assert all(c == expected for c in counts[1::2])

@@ -54,3 +54,8 @@ def test_provider_without_words_support_is_refused():
 
     with fake_provider("fake/words"), pytest.raises(embedsdk.InvalidOptionError, match="does not embed words"):
         embedsdk.embed_words("a b c", provider="fake/words")
+
+
+def test_a_word_the_vocabulary_lacks_is_its_unknown_token(tiny_bert):
+    result = embedsdk.embed_words("I love 🤖 robots", ["🤖"], provider=f"hf/{tiny_bert}")
+    assert result.labels == ["🤖"] and result.shape == (1, 32)
