@@ -137,8 +137,6 @@ class EmbedJob:
         self.errors = check_items(self.items, frozenset(self.embedder.modalities), self.provider_id)
         if self.errors and on_error == "raise":
             raise_for_item_errors(self.errors)
-        self.pieces: list[Piece] = []
-        self.batches: list[list[int]] = []
         self._lookup_and_plan()
 
     # -- set-up -----------------------------------------------------------------------------------------
@@ -181,7 +179,8 @@ class EmbedJob:
 
         # Misses: one entry per unique item, with every input index that repeats it.
         self.miss_keys = [keys[n] for n in missing]
-        self.miss_indexes = [by_digest[digests[n]] for n in missing]
+        miss_digests = [digests[n] for n in missing]
+        self.miss_indexes = [by_digest[digest] for digest in miss_digests]
         contents = [self.items[indexes[0]] for indexes in self.miss_indexes]
         tokenizer = self.embedder.tokenizer or ApproximateTokenizer()
         texts = [(n, c) for n, c in enumerate(contents) if isinstance(c, str)]
@@ -194,13 +193,11 @@ class EmbedJob:
             # An over-long item's vector depends on the policy, so its key says which policy made it.
             long_namespace = f"{self.namespace}|on_long={self.on_long}|overlap={self.chunk_overlap}"
             for n in long_positions:
-                self.miss_keys[n] = cache_key(long_namespace, item_digest(contents[n]))
-            cached = set(long_positions) - {
-                long_positions[m]
-                for m in self._take_cached(
-                    [self.miss_keys[n] for n in long_positions], [self.miss_indexes[n] for n in long_positions]
-                )
-            }
+                self.miss_keys[n] = cache_key(long_namespace, miss_digests[n])
+            still_missing = self._take_cached(
+                [self.miss_keys[n] for n in long_positions], [self.miss_indexes[n] for n in long_positions]
+            )
+            cached = set(long_positions) - {long_positions[m] for m in still_missing}
             keep = [n for n in range(len(contents)) if n not in cached]
             contents = [contents[n] for n in keep]
             counts = [counts[n] for n in keep]
@@ -225,11 +222,13 @@ class EmbedJob:
         self.errors.extend(long_errors)
         self.stats.truncated = treated["truncated"]
         self.stats.chunked = treated["chunked"]
-        self.pieces = pieces
+        self.pieces: list[Piece] = pieces
         self.remaining = np.bincount([p.owner for p in pieces], minlength=len(contents))
         self.piece_vectors: dict[int, list[tuple[int, np.ndarray]]] = {}
         self.failed_owners: set[int] = set()
-        self.batches = plan_batches([p.tokens for p in pieces], self.limits, batch_size=self.batch_size)
+        self.batches: list[list[int]] = plan_batches(
+            [p.tokens for p in pieces], self.limits, batch_size=self.batch_size
+        )
         self.done_pieces = 0
 
     # -- recording results ------------------------------------------------------------------------------
