@@ -24,6 +24,7 @@ from embedsdk.errors import (
     InvalidItemTypeError,
     InvalidOptionError,
     ItemError,
+    ItemFailure,
     ItemRejectedError,
     MissingDependencyError,
     ModelNotFoundError,
@@ -36,6 +37,7 @@ from embedsdk.errors import (
 from embedsdk.hookspecs import hookimpl
 from embedsdk.index import ExactIndex
 from embedsdk.protocols import Embedder, Hit, Index, ProviderLimits, Tokenizer
+from embedsdk.registry import EmbedderRegistry, IndexRegistry, OOVStrategyRegistry
 from embedsdk.space import Embeddings, EmbeddingSpace, EmbedStats, cosine_similarity
 
 __version__ = "0.1.0"
@@ -46,6 +48,7 @@ __all__ = [
     "EmbedSDKError",
     "EmbedStats",
     "Embedder",
+    "EmbedderRegistry",
     "EmbeddingCache",
     "EmbeddingFailedError",
     "EmbeddingSpace",
@@ -55,14 +58,17 @@ __all__ = [
     "ExactIndex",
     "Hit",
     "Index",
+    "IndexRegistry",
     "InputTooLongError",
     "InvalidInputError",
     "InvalidItemTypeError",
     "InvalidOptionError",
     "ItemError",
+    "ItemFailure",
     "ItemRejectedError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "OOVStrategyRegistry",
     "PluginError",
     "ProviderError",
     "ProviderLimits",

@@ -42,6 +42,7 @@ __all__ = [
     "InvalidItemTypeError",
     "InvalidOptionError",
     "ItemError",
+    "ItemFailure",
     "ItemRejectedError",
     "MissingDependencyError",
     "ModelNotFoundError",
@@ -216,3 +217,7 @@ class ItemError:
 
     def __hash__(self) -> int:
         return hash((self.index, self.message))
+
+
+ItemFailure = ItemError
+"""The name the redesigned core gives the per-item record (an alias until the redesign lands)."""
