@@ -1,0 +1,50 @@
+"""The harness's tasks by name, so reports and the command line can run any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from embedsdk.errors import UnknownProviderError
+from embedsdk.eval.bias import weat
+from embedsdk.eval.classify import classification
+from embedsdk.eval.clusters import clustering
+from embedsdk.eval.documents import document_similarity
+from embedsdk.eval.ranking import retrieval
+from embedsdk.eval.result import TaskResult
+from embedsdk.eval.similarity import sts
+
+__all__ = ["TASKS", "run", "task"]
+
+TASKS: dict[str, Callable[..., TaskResult]] = {
+    "sts": sts,
+    "retrieval": retrieval,
+    "classification": classification,
+    "clustering": clustering,
+    "document_similarity": document_similarity,
+    "weat": weat,
+}
+
+
+def task(name: str) -> Callable[..., TaskResult]:
+    """The task function called ``name``.
+
+    Raises:
+        UnknownProviderError: no task has that name (a KeyError whose message lists close matches).
+    """
+    found = TASKS.get(name) or TASKS.get(name.replace("-", "_"))
+    if found is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, TASKS, n=3, cutoff=0.5)
+        raise UnknownProviderError(name, suggestions=close, available=sorted(TASKS), kind="evaluation task")
+    return found
+
+
+def run(name: str, provider: Any, *args: Any, **kwargs: Any) -> TaskResult:
+    """Run the task called ``name``: ``run("sts", "minilm", pairs)`` is ``sts("minilm", pairs)``.
+
+    Raises:
+        UnknownProviderError: no task has that name.
+    """
+    return task(name)(provider, *args, **kwargs)
