@@ -1,0 +1,126 @@
+"""`ElmoEngine`: loaded weights + character ids -> the three ELMo layers of a batch of tokenized sentences.
+
+A batch is run in four steps: each distinct word of the batch is encoded once by the character CNN (a
+word repeated across sentences costs one row); sentences get their boundary tokens and are sorted longest
+first; the BiLSTM runs over them (see `embedsdk_elmo.model`); rows go back to input order without the
+boundary tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from embedsdk.errors import ConfigurationError
+from embedsdk_elmo.locate import ElmoFiles
+from embedsdk_elmo.model import Elmo, ElmoConfig
+from embedsdk_elmo.vocab import BOS, EOS, Characters
+from embedsdk_elmo.weights import load_files
+
+__all__ = ["ElmoEngine", "read_scalar_mix"]
+
+
+def read_scalar_mix(path: Path, n_layers: int) -> tuple[list[float], float]:
+    """Read ``scalar_mix.json``: ``{"scalar_weights": [one per layer], "gamma": 1.0}``.
+
+    The mix is ``gamma * sum(softmax(scalar_weights)[k] * layer[k])``, AllenNLP's ``ScalarMix``.
+    """
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        weights = [float(w) for w in data["scalar_weights"]]
+        gamma = float(data.get("gamma", 1.0))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ConfigurationError(
+            f'{path}: expected {{"scalar_weights": [{n_layers} numbers], "gamma": number}} ({exc})'
+        ) from exc
+    if len(weights) != n_layers or not all(np.isfinite(weights)) or not np.isfinite(gamma):
+        raise ConfigurationError(f"{path}: scalar_weights must hold {n_layers} finite numbers, one per layer")
+    return weights, gamma
+
+
+class ElmoEngine:
+    """An ELMo model loaded from ``files`` onto ``device``.
+
+    Attributes:
+        config: The model's shape.
+        characters: Word -> ids of its format.
+        model: The `Elmo` torch module (eval mode).
+        n_layers: Output layers (token layer + BiLSTM layers).
+        dim: Width of each output vector (twice the projection).
+    """
+
+    def __init__(self, files: ElmoFiles, device: str = "cpu") -> None:
+        config, state, characters = load_files(files)
+        self.config: ElmoConfig = config
+        self.characters: Characters = characters
+        model = Elmo(config)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:  # the loaders build every tensor; a gap here is a bug, not a bad file
+            raise ConfigurationError(
+                f"{files.folder}: weights did not fill the model (missing {missing}, extra {unexpected})"
+            )
+        self.model = model.eval().to(device)
+        self.device = device
+        self.n_layers = 1 + config.n_layers
+        self.dim = 2 * config.projection_dim
+
+    def _token_vectors(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
+        """Encode each distinct token once; return ``(batch, time, projection)`` and the lengths."""
+        rows: dict[str, int] = {BOS: 0, EOS: 1}
+        index = []
+        for words in sentences:
+            index.append([0, *(rows.setdefault(w, len(rows)) for w in words), 1])
+        distinct = list(rows)
+        chars = torch.tensor([self.characters.chars(w) for w in distinct], dtype=torch.long, device=self.device)
+        word_ids = None
+        if self.characters.has_words:
+            word_ids = torch.tensor([self.characters.word(w) for w in distinct], dtype=torch.long, device=self.device)
+        encoded = self.model.token_encoder(chars, word_ids)
+        lengths = [len(ids) for ids in index]
+        steps = max(lengths)
+        padded = torch.tensor([ids + [1] * (steps - len(ids)) for ids in index], dtype=torch.long, device=self.device)
+        return encoded[padded], lengths
+
+    def layers(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
+        """The ELMo layers of tokenized sentences.
+
+        Args:
+            sentences: Each a non-empty list of words.
+
+        Returns:
+            ``(n_layers, batch, longest, dim)`` in input order, boundary tokens removed, zeros past each
+            sentence's end; and the number of words of each sentence.
+        """
+        if not sentences or any(len(words) == 0 for words in sentences):
+            raise ConfigurationError("every sentence needs at least one word")
+        with torch.inference_mode():
+            vectors, lengths = self._token_vectors(sentences)
+            order = sorted(range(len(lengths)), key=lambda n: -lengths[n])
+            order_t = torch.tensor(order, device=self.device)
+            output = self.model(vectors[order_t], [lengths[n] for n in order])
+            restore = torch.empty_like(order_t)
+            restore[order_t] = torch.arange(len(order), device=self.device)
+            output = output[:, restore, 1 : max(lengths) - 1]
+        words = [n - 2 for n in lengths]
+        # The end-of-sentence token of shorter sentences sits inside the kept range: zero it.
+        steps = output.shape[2]
+        keep = torch.arange(steps, device=self.device)[None, :] < torch.tensor(words, device=self.device)[:, None]
+        return output * keep[None, :, :, None], words
+
+    def layers_numpy(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Per sentence, a float32 array ``(n_layers, words, dim)``."""
+        output, words = self.layers(sentences)
+        array = output.float().cpu().numpy()
+        return [array[:, n, :count] for n, count in enumerate(words)]
+
+    def to(self, device: Any) -> ElmoEngine:
+        """Move the model to ``device``."""
+        self.model.to(device)
+        self.device = str(device)
+        return self

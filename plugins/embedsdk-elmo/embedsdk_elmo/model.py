@@ -1,0 +1,224 @@
+"""ELMo as torch modules of our own: a character CNN token encoder and a two-layer projected BiLSTM.
+
+Both published weight formats load into these modules (see `embedsdk_elmo.weights`):
+
+- `TokenEncoder`: character embeddings -> one Conv1d per filter width, max over positions, activation ->
+  highway layers -> (optionally beside a word embedding, as ELMoForManyLangs does) a linear projection.
+- `BiLM`: layers of `ProjectedBiLstm`, each an LSTM with a projected hidden state, cell clipping and
+  projection clipping, run forward and backward as two independent streams; from the second layer on, each
+  stream adds its input to its output (residual connection).
+- `Elmo`: both, returning the three ELMo layers: the token layer (doubled to the BiLSTM's width, as ELMo
+  does) and the two BiLSTM layers.
+
+Every sentence starts from a zero LSTM state. Padding never reaches a real word's state: the backward
+stream reads each sentence reversed within its own length, so in both streams a sentence's words come
+first and its padding after, and a finished sentence leaves the active batch (sentences are sorted by
+length, longest first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+__all__ = ["BiLM", "Elmo", "ElmoConfig", "ProjectedBiLstm", "TokenEncoder"]
+
+
+class ElmoConfig(BaseModel):
+    """The shape of an ELMo model, read from either format's configuration.
+
+    Attributes:
+        n_chars: Rows of the character embedding.
+        char_dim: Width of a character embedding.
+        filters: ``(width, number)`` of each convolution.
+        n_highway: Highway layers after the convolutions.
+        activation: ``relu`` or ``tanh``, after each convolution's max.
+        max_chars: Characters per word, boundary markers included; longer words are cut.
+        n_words: Rows of the word embedding (0: no word embedding).
+        word_dim: Width of the word embedding (0: none).
+        projection_dim: Width of the token layer and of each LSTM direction's output.
+        cell_dim: LSTM memory cell width.
+        n_layers: BiLSTM layers.
+        cell_clip: Memory cell clipping (None: none).
+        proj_clip: Projected state clipping (None: none).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    n_chars: int
+    char_dim: int
+    filters: tuple[tuple[int, int], ...]
+    n_highway: int
+    activation: str = "relu"
+    max_chars: int = 50
+    n_words: int = 0
+    word_dim: int = 0
+    projection_dim: int
+    cell_dim: int
+    n_layers: int = 2
+    cell_clip: float | None = None
+    proj_clip: float | None = None
+
+    @property
+    def n_filters(self) -> int:
+        """Total convolution filters: the width of the highway layers."""
+        return sum(number for _, number in self.filters)
+
+
+class TokenEncoder(nn.Module):
+    """Character CNN + highway (+ word embedding) + projection: one vector per word."""
+
+    def __init__(self, config: ElmoConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.char_embedding = nn.Embedding(config.n_chars, config.char_dim)
+        self.word_embedding = nn.Embedding(config.n_words, config.word_dim) if config.word_dim else None
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(config.char_dim, number, kernel_size=width) for width, number in config.filters
+        )
+        # Each highway layer computes [transform | gate] in one matmul: y = g * x + (1 - g) * f(transform).
+        self.highways = nn.ModuleList(
+            nn.Linear(config.n_filters, 2 * config.n_filters) for _ in range(config.n_highway)
+        )
+        self.projection = nn.Linear(config.n_filters + config.word_dim, config.projection_dim)
+
+    def forward(self, chars: torch.Tensor, words: torch.Tensor | None = None) -> torch.Tensor:
+        """Vectors of shape ``(n, projection_dim)`` for ``chars`` ``(n, max_chars)`` and ``words`` ``(n,)``."""
+        activation = torch.relu if self.config.activation == "relu" else torch.tanh
+        embedded = self.char_embedding(chars).transpose(1, 2)  # (n, char_dim, max_chars)
+        features = torch.cat([activation(conv(embedded).amax(dim=-1)) for conv in self.convolutions], dim=-1)
+        width = self.config.n_filters
+        for highway in self.highways:
+            projected = highway(features)
+            gate = torch.sigmoid(projected[:, width:])
+            features = gate * features + (1 - gate) * torch.relu(projected[:, :width])
+        if self.word_embedding is not None:
+            if words is None:
+                raise ValueError("this model has a word embedding: pass word ids")
+            features = torch.cat([self.word_embedding(words), features], dim=-1)
+        result: torch.Tensor = self.projection(features)
+        return result
+
+
+class ProjectedBiLstm(nn.Module):
+    """One BiLSTM layer with projection and clipping; the two directions' weights are stacked on dim 0.
+
+    Gates are ordered input, forget, candidate, output (AllenNLP's order). Parameters, per direction
+    (0 forward, 1 backward): ``input_weight`` (4 * cell, input), ``state_weight`` (4 * cell, hidden),
+    ``state_bias`` (4 * cell), ``projection`` (hidden, cell).
+    """
+
+    def __init__(
+        self, input_dim: int, hidden_dim: int, cell_dim: int, cell_clip: float | None, proj_clip: float | None
+    ) -> None:
+        super().__init__()
+        self.hidden_dim, self.cell_dim = hidden_dim, cell_dim
+        self.cell_clip, self.proj_clip = cell_clip, proj_clip
+        self.input_weight = nn.Parameter(torch.zeros(2, 4 * cell_dim, input_dim))
+        self.state_weight = nn.Parameter(torch.zeros(2, 4 * cell_dim, hidden_dim))
+        self.state_bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
+        self.projection = nn.Parameter(torch.zeros(2, hidden_dim, cell_dim))
+
+    def forward(self, streams: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """Run both directions over ``streams`` ``(2, batch, time, input)``.
+
+        Sentences are sorted longest first and stream 1 holds each sentence reversed within its length, so
+        step ``t`` only touches the sentences longer than ``t``. Returns ``(2, batch, time, hidden)`` in the
+        same order; positions past a sentence's length are zero.
+        """
+        _, batch, steps, _ = streams.shape
+        cell = self.cell_dim
+        # All input projections in one matmul per direction, outside the time loop.
+        inputs = torch.matmul(streams, self.input_weight.transpose(1, 2)[:, None]) + self.state_bias[:, None, None, :]
+        recurrent = self.state_weight.transpose(1, 2)  # (2, hidden, 4 * cell)
+        projection = self.projection.transpose(1, 2)  # (2, cell, hidden)
+        state = streams.new_zeros(2, batch, self.hidden_dim)
+        memory = streams.new_zeros(2, batch, cell)
+        outputs = streams.new_zeros(2, batch, steps, self.hidden_dim)
+        active = batch
+        for t in range(steps):
+            while active > 0 and lengths[active - 1] <= t:
+                active -= 1
+            if active == 0:
+                break
+            gates = torch.baddbmm(inputs[:, :active, t], state[:, :active], recurrent)
+            input_gate = torch.sigmoid(gates[..., :cell])
+            forget_gate = torch.sigmoid(gates[..., cell : 2 * cell])
+            candidate = torch.tanh(gates[..., 2 * cell : 3 * cell])
+            output_gate = torch.sigmoid(gates[..., 3 * cell :])
+            new_memory = input_gate * candidate + forget_gate * memory[:, :active]
+            if self.cell_clip:
+                new_memory = new_memory.clamp(-self.cell_clip, self.cell_clip)
+            new_state = torch.bmm(output_gate * torch.tanh(new_memory), projection)
+            if self.proj_clip:
+                new_state = new_state.clamp(-self.proj_clip, self.proj_clip)
+            # In place: this runs under torch.inference_mode, and the finished sentences' rows stay as they are.
+            memory[:, :active] = new_memory
+            state[:, :active] = new_state
+            outputs[:, :active, t] = new_state
+        return outputs
+
+
+class BiLM(nn.Module):
+    """Stacked `ProjectedBiLstm` layers with residual connections from the second layer on."""
+
+    def __init__(self, config: ElmoConfig) -> None:
+        super().__init__()
+        dim = config.projection_dim
+        self.layers = nn.ModuleList(
+            ProjectedBiLstm(dim, dim, config.cell_dim, config.cell_clip, config.proj_clip)
+            for _ in range(config.n_layers)
+        )
+
+    def forward(self, streams: torch.Tensor, lengths: list[int]) -> list[torch.Tensor]:
+        """Each layer's output ``(2, batch, time, dim)``, streams in the order `ProjectedBiLstm` takes."""
+        outputs = []
+        for index, layer in enumerate(self.layers):
+            output = layer(streams, lengths)
+            if index > 0:
+                output = output + streams
+            outputs.append(output)
+            streams = output
+        return outputs
+
+
+def reversal_index(lengths: list[int], steps: int, device: Any) -> torch.Tensor:
+    """Per sentence, the time index that reverses its first ``length`` positions and keeps the rest."""
+    positions = torch.arange(steps, device=device)
+    lengths_t = torch.tensor(lengths, device=device)[:, None]
+    return torch.where(positions < lengths_t, lengths_t - 1 - positions, positions)
+
+
+class Elmo(nn.Module):
+    """`TokenEncoder` + `BiLM`: the three ELMo layers for a batch of sentences."""
+
+    def __init__(self, config: ElmoConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.token_encoder = TokenEncoder(config)
+        self.bilm = BiLM(config)
+
+    def forward(self, token_vectors: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """The layers ``(1 + n_layers, batch, time, 2 * projection_dim)`` for encoded tokens.
+
+        Args:
+            token_vectors: ``(batch, time, projection_dim)``: `TokenEncoder` outputs of each sentence, sentence
+                boundary tokens included, padded at the end; sentences sorted longest first.
+            lengths: Tokens per sentence (boundaries included), non-increasing.
+        """
+        steps = token_vectors.shape[1]
+        reverse = reversal_index(lengths, steps, token_vectors.device)
+        gather = reverse[:, :, None].expand_as(token_vectors)
+        streams = torch.stack([token_vectors, token_vectors.gather(1, gather)])
+        layers = [torch.cat([token_vectors, token_vectors], dim=-1)]
+        for output in self.bilm(streams, lengths):
+            backward = output[1].gather(1, reverse[:, :, None].expand_as(output[1]))
+            layers.append(torch.cat([output[0], backward], dim=-1))
+        mask = (
+            torch.arange(steps, device=token_vectors.device)[None, :]
+            < torch.tensor(lengths, device=token_vectors.device)[:, None]
+        )
+        return torch.stack(layers) * mask[None, :, :, None]
