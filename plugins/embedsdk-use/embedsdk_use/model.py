@@ -112,7 +112,8 @@ class NgramBranch(nn.Module):
     @staticmethod
     def _side_by_side(weight: np.ndarray, order: int) -> np.ndarray:
         # (offset, in, out) -> (in, offset, out) -> (in, offset * out)
-        return weight.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2).reshape(CNN_DIM, order * CNN_DIM)
+        stacked: np.ndarray = weight.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2)
+        return stacked.reshape(CNN_DIM, order * CNN_DIM)
 
     def _convolve(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         rows = x.shape[0]
@@ -137,6 +138,10 @@ class USEModel(nn.Module):
     Args:
         weights: The checked arrays of ``weights.npz``.
     """
+
+    table: torch.Tensor
+    scale: torch.Tensor
+    low: torch.Tensor
 
     def __init__(self, weights: USEWeights) -> None:
         super().__init__()
@@ -170,8 +175,7 @@ class USEModel(nn.Module):
     def token_vectors(self, ids: torch.Tensor) -> torch.Tensor:
         """Dequantized 512-d vectors of piece ids."""
         chunk = torch.remainder(ids, NUM_CHUNKS)
-        table: torch.Tensor = self.table
-        return torch.addcmul(self.low[chunk, None], table[ids].to(torch.float32), self.scale[chunk, None])
+        return torch.addcmul(self.low[chunk, None], self.table[ids].to(torch.float32), self.scale[chunk, None])
 
     def forward(self, batch: FlatBatch) -> torch.Tensor:
         """Unit-length 512-d vectors of the batch's sentences, in order."""

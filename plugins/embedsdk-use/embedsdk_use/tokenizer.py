@@ -100,8 +100,16 @@ class USETokenizer:
             (len(piece) if piece_id == UNK else 1, start, end, piece.startswith("\u2581"))
             for piece_id, piece, (start, end) in zip(mapping["ids"], mapping["pieces"], mapping["offsets"], strict=True)
         ]
-        # "▁" alone starts where the next piece does; keep it with that piece.
-        pieces = [p for p in pieces if p[2] > p[1]] or [(1, 0, len(text), True)]
+        # A piece covering no text ("▁" alone before an unknown character) goes with the piece after it.
+        merged: list[tuple[int, int, int, bool]] = []
+        carried = 0
+        for tokens, start, end, word in pieces:
+            if end <= start:
+                carried += tokens
+                continue
+            merged.append((tokens + carried, start, end, word or carried > 0))
+            carried = 0
+        pieces = merged or [(1, 0, len(text), True)]
         spans: list[tuple[int, int]] = []
         first = 0
         while first < len(pieces):
@@ -110,12 +118,15 @@ class USETokenizer:
                 used += pieces[last][0]
                 last += 1
             if last == first:  # an unknown run longer than the window: cut it by characters
-                _, start, end, _ = pieces[first]
-                spans.append((start, min(end, start + window)))
-                if start + window >= end:
+                tokens, start, end, _ = pieces[first]
+                # One token per character of the run, after any "▁" folded into it.
+                room = window - (tokens - (end - start))
+                cut = start + max(room, 1)
+                spans.append((start, min(end, cut)))
+                if cut >= end:
                     first += 1
                 else:
-                    pieces[first] = (pieces[first][0] - window, start + window, end, False)
+                    pieces[first] = (end - cut, cut, end, False)
                 continue
             if last < len(pieces):
                 word_start = max((n for n in range(first + 1, last + 1) if pieces[n][3]), default=last)
@@ -137,7 +148,7 @@ class USETokenizer:
         """The longest prefix of at most ``max_tokens`` tokens (``<s>`` and ``</s>`` included)."""
         if self.count([text])[0] <= max_tokens:
             return text
-        start, end = self._windows(text, max_tokens, 0)[0]
+        _, end = self._windows(text, max_tokens, 0)[0]
         return text[:end]
 
     def split(self, text: str, max_tokens: int, overlap: int = 0) -> list[str]:
