@@ -1,0 +1,49 @@
+"""Batching never changes a vector: padding does not leak into the LSTM state, in either direction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import embedsdk
+
+
+def test_a_batch_of_mixed_lengths_equals_one_sentence_at_a_time(tiny_manylangs, sentences):
+    elmo = embedsdk.embedder(f"elmo/{tiny_manylangs}")
+    batch = sentences[:6] + sentences[-6:]  # 1 to ~60 words in one padded batch
+    together = elmo.embed_layers(batch)
+    for sentence, layers in zip(batch, together):
+        alone = elmo.embed_layers([sentence])[0]
+        np.testing.assert_allclose(layers, alone, atol=1e-5)
+
+
+def test_the_planner_batches_give_the_vectors_of_single_calls(tiny_manylangs, sentences):
+    provider = f"elmo/{tiny_manylangs}"
+    texts = sentences[:10] + sentences[-10:]
+    batched = embedsdk.embed(texts, provider=provider, cache=False)
+    assert batched.stats.batches < len(texts)
+    single = np.stack([embedsdk.embed([t], provider=provider, cache=False).vectors[0] for t in texts])
+    np.testing.assert_allclose(batched.vectors, single, atol=1e-5)
+    # Small word budgets make many small batches: the same vectors again.
+    small = embedsdk.embed(texts, provider=provider, cache=False, max_batch_words=64, max_batch_items=3)
+    np.testing.assert_allclose(small.vectors, single, atol=1e-5)
+
+
+def test_sentence_vector_is_the_mean_of_its_word_vectors(tiny_manylangs):
+    provider = f"elmo/{tiny_manylangs}"
+    text = "The parser reads the command line, and returns the arguments."
+    for layer in ("average", 0, 2):
+        sentence = embedsdk.embed([text], provider=provider, layer=layer, cache=False).vectors[0]
+        words = embedsdk.embed_words(text, provider=provider, layer=layer)
+        assert len(words.labels) == 12
+        np.testing.assert_allclose(sentence, words.vectors.mean(0), atol=1e-5)
+
+
+def test_layers_option_picks_and_averages(tiny_manylangs):
+    elmo = embedsdk.embedder(f"elmo/{tiny_manylangs}")
+    text = "Return a copy of the string."
+    layers = elmo.embed_layers([text])[0]
+    for layer, expected in (("average", layers.mean(0)), (0, layers[0]), (1, layers[1]), (2, layers[2])):
+        got = embedsdk.embed_words(text, provider=f"elmo/{tiny_manylangs}", layer=layer).vectors
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    # The token layer is the character CNN's projection, doubled to the BiLSTM's width.
+    np.testing.assert_allclose(layers[0][:, :16], layers[0][:, 16:])
