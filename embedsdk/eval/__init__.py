@@ -20,9 +20,12 @@ from embedsdk.eval.ranking import RetrievalResult, retrieval
 from embedsdk.eval.result import EvalCost, TaskResult
 from embedsdk.eval.similarity import STSResult, sts
 from embedsdk.eval.tasks import TASKS, run
+from embedsdk.eval.words import AnalogyResult, WordSimilarityResult, most_similar, word_similarity
+from embedsdk.eval.words import analogy_accuracy as analogy
 
 __all__ = [
     "TASKS",
+    "AnalogyResult",
     "ClassificationResult",
     "ClusteringResult",
     "DocumentSimilarityResult",
@@ -33,10 +36,13 @@ __all__ = [
     "ScoredPair",
     "TaskResult",
     "WEATResult",
+    "WordSimilarityResult",
+    "analogy",
     "classification",
     "clustering",
     "document_similarity",
     "lee_corpus",
+    "most_similar",
     "read_beir",
     "read_labelled",
     "read_pairs",
@@ -45,4 +51,5 @@ __all__ = [
     "run",
     "sts",
     "weat",
+    "word_similarity",
 ]
