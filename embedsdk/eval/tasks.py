@@ -13,6 +13,7 @@ from embedsdk.eval.documents import document_similarity
 from embedsdk.eval.ranking import retrieval
 from embedsdk.eval.result import TaskResult
 from embedsdk.eval.similarity import sts
+from embedsdk.eval.words import analogy_accuracy, word_similarity
 
 __all__ = ["TASKS", "run", "task"]
 
@@ -23,6 +24,8 @@ TASKS: dict[str, Callable[..., TaskResult]] = {
     "clustering": clustering,
     "document_similarity": document_similarity,
     "weat": weat,
+    "word_similarity": word_similarity,
+    "analogy": analogy_accuracy,
 }
 
 
