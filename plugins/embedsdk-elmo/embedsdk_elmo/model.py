@@ -131,35 +131,40 @@ class ProjectedBiLstm(nn.Module):
         """
         _, batch, steps, _ = streams.shape
         cell = self.cell_dim
-        # All input projections in one matmul per direction, outside the time loop.
-        inputs = torch.matmul(streams, self.input_weight.transpose(1, 2)[:, None]) + self.state_bias[:, None, None, :]
-        recurrent = self.state_weight.transpose(1, 2)  # (2, hidden, 4 * cell)
+        # Gates reordered to (input, forget, output | candidate): one sigmoid and one tanh per step.
+        order = torch.cat(
+            [torch.arange(0, 2 * cell), torch.arange(3 * cell, 4 * cell), torch.arange(2 * cell, 3 * cell)]
+        )
+        order = order.to(streams.device)
+        input_weight = self.input_weight[:, order].transpose(1, 2)  # (2, input, 4 * cell)
+        recurrent = self.state_weight[:, order].transpose(1, 2)  # (2, hidden, 4 * cell)
         projection = self.projection.transpose(1, 2)  # (2, cell, hidden)
+        # Every step's input projection in one matmul per direction, time-major so a step's rows are together.
+        time_major = streams.transpose(1, 2).reshape(2, steps * batch, -1)
+        inputs = torch.baddbmm(self.state_bias[:, order][:, None, :], time_major, input_weight)
+        inputs = inputs.view(2, steps, batch, 4 * cell)
         state = streams.new_zeros(2, batch, self.hidden_dim)
         memory = streams.new_zeros(2, batch, cell)
-        outputs = streams.new_zeros(2, batch, steps, self.hidden_dim)
+        outputs = streams.new_zeros(2, steps, batch, self.hidden_dim)
         active = batch
         for t in range(steps):
             while active > 0 and lengths[active - 1] <= t:
                 active -= 1
             if active == 0:
                 break
-            gates = torch.baddbmm(inputs[:, :active, t], state[:, :active], recurrent)
-            input_gate = torch.sigmoid(gates[..., :cell])
-            forget_gate = torch.sigmoid(gates[..., cell : 2 * cell])
-            candidate = torch.tanh(gates[..., 2 * cell : 3 * cell])
-            output_gate = torch.sigmoid(gates[..., 3 * cell :])
-            new_memory = input_gate * candidate + forget_gate * memory[:, :active]
+            if active < state.shape[1]:  # finished sentences (the shortest, last) leave the batch
+                state, memory = state[:, :active], memory[:, :active]
+            gates = torch.baddbmm(inputs[:, t, :active], state, recurrent)
+            sigmoids = torch.sigmoid(gates[..., : 3 * cell])
+            candidate = torch.tanh(gates[..., 3 * cell :])
+            memory = torch.addcmul(sigmoids[..., :cell] * candidate, sigmoids[..., cell : 2 * cell], memory)
             if self.cell_clip:
-                new_memory = new_memory.clamp(-self.cell_clip, self.cell_clip)
-            new_state = torch.bmm(output_gate * torch.tanh(new_memory), projection)
+                memory = memory.clamp_(-self.cell_clip, self.cell_clip)
+            state = torch.bmm(sigmoids[..., 2 * cell :] * torch.tanh(memory), projection)
             if self.proj_clip:
-                new_state = new_state.clamp(-self.proj_clip, self.proj_clip)
-            # In place: this runs under torch.inference_mode, and the finished sentences' rows stay as they are.
-            memory[:, :active] = new_memory
-            state[:, :active] = new_state
-            outputs[:, :active, t] = new_state
-        return outputs
+                state = state.clamp_(-self.proj_clip, self.proj_clip)
+            outputs[:, t, :active] = state
+        return outputs.transpose(1, 2)
 
 
 class BiLM(nn.Module):

@@ -44,6 +44,6 @@ def test_layers_option_picks_and_averages(tiny_manylangs):
     layers = elmo.embed_layers([text])[0]
     for layer, expected in (("average", layers.mean(0)), (0, layers[0]), (1, layers[1]), (2, layers[2])):
         got = embedsdk.embed_words(text, provider=f"elmo/{tiny_manylangs}", layer=layer).vectors
-        np.testing.assert_allclose(got, expected, atol=1e-6)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
     # The token layer is the character CNN's projection, doubled to the BiLSTM's width.
     np.testing.assert_allclose(layers[0][:, :16], layers[0][:, 16:])

@@ -53,7 +53,7 @@ def test_long_words_are_cut_like_the_reference(tiny_manylangs, cosines):
     batch = [["internationalization", "is", "long"], ["internationalizations", "is", "long"]]
     ours = embedsdk.embedder(f"elmo/{tiny_manylangs}").embed_layers(batch)
     theirs = reference_layers(tiny_manylangs, batch)
-    np.testing.assert_allclose(ours[0], ours[1], atol=1e-6)
+    np.testing.assert_allclose(ours[0], ours[1], atol=1e-5)
     assert cosines(ours[0], theirs[0]).min() >= 0.9999
 
 

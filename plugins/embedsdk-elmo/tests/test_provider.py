@@ -119,7 +119,7 @@ def test_long_items_follow_on_long(tiny_manylangs):
         embedsdk.embed([long_text], provider=provider, max_words=10)
     truncated = embedsdk.embed([long_text], provider=provider, max_words=10, on_long="truncate", cache=False)
     expected = embedsdk.embed([" ".join(["word"] * 10)], provider=provider, max_words=10, cache=False)
-    np.testing.assert_allclose(truncated.vectors, expected.vectors, atol=1e-6)
+    np.testing.assert_allclose(truncated.vectors, expected.vectors, atol=1e-5)
     chunked = embedsdk.embed([long_text], provider=provider, max_words=10, on_long="chunk", cache=False)
     assert chunked.shape == (1, 32) and np.isfinite(chunked.vectors).all()
 

@@ -29,7 +29,7 @@ def test_the_same_word_gets_different_vectors_in_different_contexts(tiny_manylan
         # Clearly apart: the distance across senses is several times the distance between paraphrases.
         assert across < paraphrase - 0.02 and 1 - across > 4 * (1 - paraphrase), (layer, across, paraphrase)
     # The token layer has no context: "bank" is the same vector everywhere.
-    np.testing.assert_allclose(_bank(provider, river, 0), _bank(provider, money, 0), atol=1e-6)
+    np.testing.assert_allclose(_bank(provider, river, 0), _bank(provider, money, 0), atol=1e-5)
 
 
 def test_words_by_string_span_and_default(tiny_manylangs):
@@ -40,10 +40,10 @@ def test_words_by_string_span_and_default(tiny_manylangs):
     assert everything.shape == (11, 32) and everything.space.pooling == "word"
     by_span = embedsdk.embed_words(sentence, [(2, 7)], provider=provider)  # "don't": two words, averaged
     assert by_span.labels == ["don't"]
-    np.testing.assert_allclose(by_span.vectors[0], everything.vectors[1:3].mean(0), atol=1e-6)
+    np.testing.assert_allclose(by_span.vectors[0], everything.vectors[1:3].mean(0), atol=1e-5)
     by_word = embedsdk.embed_words(sentence, ["RATES", "well-known"], provider=provider)
     assert by_word.labels == ["rates", "well-known"]
-    np.testing.assert_allclose(by_word.vectors, everything.vectors[[7, 9]], atol=1e-6)
+    np.testing.assert_allclose(by_word.vectors, everything.vectors[[7, 9]], atol=1e-5)
 
 
 def test_a_missing_word_is_named(tiny_manylangs):
