@@ -50,12 +50,22 @@ class RetrievalData(NamedTuple):
     qrels: dict[str, dict[str, int]]
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path, fallback: str | None = None) -> io.StringIO:
+    """The decoded text of ``path`` (gunzipped for ``.gz``): UTF-8, else ``fallback`` when given."""
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file")
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open(encoding="utf-8")
+    try:
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if fallback is None:
+            message = f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+            raise InvalidInputError(message) from None
+        text = data.decode(fallback, errors="replace")
+    return io.StringIO(text, newline="")
 
 
 def _score(value: Any, where: str) -> float:
@@ -256,7 +266,8 @@ def read_labelled(path: PathLike) -> tuple[list[str], list[str]]:
     file = Path(path)
     texts: list[str] = []
     labels: list[str] = []
-    with _open_text(file) as handle:
+    # gensim's pang_lee_polarity.cor is Windows-1252, as are many older labelled corpora.
+    with _open_text(file, fallback="cp1252") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
