@@ -11,19 +11,17 @@
 from __future__ import annotations
 
 from embedsdk.api import aembed, embed, embed_words, embedder, providers
-from embedsdk.base import BaseEmbedder
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import (
     ConfigurationError,
+    CorruptFileError,
     EmbeddingFailedError,
     EmbedSDKError,
-    EmbedsdkError,
     EmptyItemError,
     InputTooLongError,
     InvalidInputError,
     InvalidItemTypeError,
     InvalidOptionError,
-    ItemError,
     ItemFailure,
     ItemRejectedError,
     MissingDependencyError,
@@ -32,19 +30,27 @@ from embedsdk.errors import (
     ProviderError,
     RateLimitedError,
     SpaceMismatchError,
+    UnknownIdError,
+    UnknownIndexError,
+    UnknownOOVStrategyError,
     UnknownProviderError,
 )
-from embedsdk.hookspecs import hookimpl
-from embedsdk.index import ExactIndex
-from embedsdk.protocols import Embedder, Hit, Index, ProviderLimits, Tokenizer
-from embedsdk.registry import EmbedderRegistry, IndexRegistry, OOVStrategyRegistry
-from embedsdk.space import Embeddings, EmbeddingSpace, EmbedStats, cosine_similarity
+from embedsdk.plugins.hookspecs import hookimpl
+from embedsdk.plugins.registries import IndexRegistry, OOVStrategyRegistry
+from embedsdk.providers.base import BaseEmbedder
+from embedsdk.providers.protocols import Embedder, ProviderLimits, Tokenizer
+from embedsdk.providers.registry import EmbedderRegistry
+from embedsdk.result import Embeddings, EmbedStats
+from embedsdk.retrieval.exact import ExactIndex
+from embedsdk.retrieval.protocols import Hit, Index
+from embedsdk.space import EmbeddingSpace, cosine_similarity
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BaseEmbedder",
     "ConfigurationError",
+    "CorruptFileError",
     "EmbedSDKError",
     "EmbedStats",
     "Embedder",
@@ -53,7 +59,6 @@ __all__ = [
     "EmbeddingFailedError",
     "EmbeddingSpace",
     "Embeddings",
-    "EmbedsdkError",
     "EmptyItemError",
     "ExactIndex",
     "Hit",
@@ -63,7 +68,6 @@ __all__ = [
     "InvalidInputError",
     "InvalidItemTypeError",
     "InvalidOptionError",
-    "ItemError",
     "ItemFailure",
     "ItemRejectedError",
     "MissingDependencyError",
@@ -75,6 +79,9 @@ __all__ = [
     "RateLimitedError",
     "SpaceMismatchError",
     "Tokenizer",
+    "UnknownIdError",
+    "UnknownIndexError",
+    "UnknownOOVStrategyError",
     "UnknownProviderError",
     "__version__",
     "aembed",

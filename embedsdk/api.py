@@ -7,34 +7,24 @@ They resolve the provider (an id, an alias or an Embedder) and hand the rest of 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
-from embedsdk import settings
+from embedsdk import runtime, settings
+from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import InvalidOptionError
-from embedsdk.pipeline import CacheArg, EmbedJob, ProgressArg
-from embedsdk.plugins import registries
-from embedsdk.protocols import Embedder
-from embedsdk.registry import ProviderInfo
-from embedsdk.space import Embeddings
+from embedsdk.pipeline.job import CacheArg, EmbedJob, JobOptions, ProgressArg
+from embedsdk.providers.protocols import Embedder
+from embedsdk.providers.registry import ProviderInfo
+from embedsdk.result import Embeddings
 
-__all__ = ["aembed", "clear_embedders", "embed", "embed_words", "embedder", "providers"]
-
-_embedders: dict[str, Any] = {}
-_embedders_lock = threading.Lock()
-
-
-def clear_embedders() -> None:
-    """Forget the embedders built by `embedder` (they are rebuilt, and their models reloaded, on next use)."""
-    with _embedders_lock:
-        _embedders.clear()
+__all__ = ["aembed", "embed", "embed_words", "embedder", "providers"]
 
 
 def providers() -> list[ProviderInfo]:
     """Every registered provider: ``id``, ``aliases``, ``modalities``, ``dim`` (when known), ``plugin``."""
-    return registries().embedders.providers()
+    return runtime.current().registries.embedders.providers()
 
 
 def embedder(provider: str | None = None, **options: Any) -> Any:
@@ -46,20 +36,9 @@ def embedder(provider: str | None = None, **options: Any) -> Any:
         UnknownProviderError: no provider has that id (a KeyError; the message lists close matches).
         InvalidOptionError: an option the provider does not take, or a bad value.
     """
-    name = provider or settings.default_provider()
-    resolution = registries().embedders.resolve(name)
-    merged = {**resolution.defaults, **options}
-    key = resolution.id + "\0" + json.dumps(merged, sort_keys=True, default=repr)
-    with _embedders_lock:
-        found = _embedders.get(key)
-        if found is not None:
-            return found
-        try:
-            built = resolution.info.factory(resolution.id, **merged)
-        except TypeError as exc:
-            raise InvalidOptionError(f"{resolution.id}: {exc}") from exc
-        _embedders[key] = built
-        return built
+    if provider is not None and not isinstance(provider, str):
+        raise InvalidOptionError(f"provider must be an id such as 'minilm', not {type(provider).__name__}")
+    return runtime.current().embedder(provider or settings.default_provider(), options)
 
 
 def _as_embedder(provider: str | Embedder | None, options: dict[str, Any]) -> Any:
@@ -75,6 +54,20 @@ def _as_embedder(provider: str | Embedder | None, options: dict[str, Any]) -> An
             f"embedsdk.embedder(...) instead"
         )
     return provider
+
+
+def _as_cache(cache: CacheArg) -> EmbeddingCache | None:
+    if cache is False or cache is None or not settings.cache_enabled():
+        return None
+    if isinstance(cache, EmbeddingCache):
+        return cache
+    return runtime.current().cache(None if cache is True else Path(cache))
+
+
+def _job(items: Any, provider: str | Embedder | None, arguments: dict[str, Any]) -> EmbedJob:
+    """The job of one call: the call's own keywords checked, the rest handed to the provider as options."""
+    options, provider_options = JobOptions.split(arguments)
+    return EmbedJob(items, _as_embedder(provider, provider_options), options, _as_cache(options.cache))
 
 
 def embed(
@@ -122,58 +115,30 @@ def embed(
         UnknownProviderError: no provider has that id (a KeyError listing close matches).
         EmbeddingFailedError: the provider failed some items; ``.result`` has the others.
     """
-    job = EmbedJob(
-        items,
-        _as_embedder(provider, options),
-        role=role,
-        normalize=normalize,
-        dimensions=dimensions,
-        batch_size=batch_size,
-        cache=cache,
-        on_long=on_long,
-        chunk_overlap=chunk_overlap,
-        on_error=on_error,
-        progress=progress,
-    )
-    return job.run()
+    arguments = {
+        "role": role,
+        "normalize": normalize,
+        "dimensions": dimensions,
+        "batch_size": batch_size,
+        "cache": cache,
+        "on_long": on_long,
+        "chunk_overlap": chunk_overlap,
+        "on_error": on_error,
+        "progress": progress,
+    }
+    return _job(items, provider, {**options, **arguments}).run()
 
 
-async def aembed(
-    items: Iterable[Any] | str,
-    provider: str | Embedder | None = None,
-    *,
-    role: str | None = None,
-    normalize: bool | None = None,
-    dimensions: int | None = None,
-    batch_size: int | None = None,
-    cache: CacheArg = True,
-    on_long: str = "error",
-    chunk_overlap: int | None = None,
-    on_error: str = "raise",
-    progress: ProgressArg = None,
-    **options: Any,
-) -> Embeddings:
-    """Async twin of `embed`, with the same arguments.
+async def aembed(items: Iterable[Any] | str, provider: str | Embedder | None = None, **arguments: Any) -> Embeddings:
+    """Async twin of `embed`, with the same arguments (``role``, ``cache``, ``on_long``... and provider options).
 
     Providers with a truly asynchronous client send up to four requests at once; the others run in a
-    worker thread, so the event loop is never blocked by a local model.
+    worker thread, so the event loop is never blocked by a local model or by the cache's disk.
     """
 
     def prepare() -> EmbedJob:
         # Resolving may read a model's files and the cache lookup touches disk: keep both off the loop.
-        return EmbedJob(
-            items,
-            _as_embedder(provider, options),
-            role=role,
-            normalize=normalize,
-            dimensions=dimensions,
-            batch_size=batch_size,
-            cache=cache,
-            on_long=on_long,
-            chunk_overlap=chunk_overlap,
-            on_error=on_error,
-            progress=progress,
-        )
+        return _job(items, provider, arguments).prepare()
 
     job = await asyncio.to_thread(prepare)
     if getattr(job.embedder, "supports_async", False):

@@ -1,47 +1,52 @@
-"""The embedsdk error tree: every error the library raises on purpose is one of these.
+"""The embedsdk error tree: every error a user can meet from a public call is one of these.
 
 ```
-EmbedSDKError                      base of everything below (alias: EmbedsdkError)
-├── ConfigurationError (ValueError)        a setting, option or id is wrong
+EmbedSDKError                              base of everything below
+├── ConfigurationError (ValueError)        a setting, option, id or file path is wrong
 │   ├── UnknownProviderError (KeyError)    no provider has that id; lists close matches
-│   ├── InvalidOptionError                 an option a provider does not take, or a bad value
+│   ├── UnknownIndexError (KeyError)       no index backend has that name; lists close matches
+│   ├── UnknownOOVStrategyError (KeyError) no OOV strategy has that name; lists close matches
+│   ├── InvalidOptionError                 an option a provider or call does not take, or a bad value
 │   └── MissingDependencyError (ImportError)  an optional package is absent; says what to pip install
 ├── ModelNotFoundError (FileNotFoundError)    weights are not on this machine; names the files looked for
+├── CorruptFileError (ValueError)          a file embedsdk reads (index, vectors) is damaged; names it and the problem
 ├── InvalidInputError (ValueError)         an item cannot be embedded; names its index and the fix
 │   ├── InvalidItemTypeError (TypeError)   None, bytes, a number... where text is expected
-│   ├── EmptyItemError                     an empty or blank string
+│   ├── EmptyItemError                     text with nothing visible in it
 │   └── InputTooLongError                  over the provider's token limit with on_long="error"
 ├── ProviderError                          the provider failed while embedding
 │   ├── RateLimitedError                   429 or overload; retried with backoff, honouring retry_after
 │   ├── ItemRejectedError                  a request refused for its content (HTTP 400); the batch is bisected
 │   └── EmbeddingFailedError               some items failed; `.result` keeps everything that worked
 ├── SpaceMismatchError (ValueError)        vectors or queries from another embedding space
+├── UnknownIdError (KeyError)              an id an index does not hold
 └── PluginError                            a plugin is broken (bad hook, duplicate id)
 ```
 
 Third-party errors are translated in one place per plugin and chained (``raise ... from exc``), so callers
 catch ``EmbedSDKError`` and never a library they did not choose. Messages name the item or option and the fix.
+Why one item failed, without raising, is an `ItemFailure`: a record kept in ``result.errors`` and
+``InvalidInputError.errors``, deliberately not an exception class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from embedsdk.space import Embeddings
+    from embedsdk.result import Embeddings
 
 __all__ = [
     "ConfigurationError",
+    "CorruptFileError",
     "EmbedSDKError",
     "EmbeddingFailedError",
-    "EmbedsdkError",
     "EmptyItemError",
     "InputTooLongError",
     "InvalidInputError",
     "InvalidItemTypeError",
     "InvalidOptionError",
-    "ItemError",
     "ItemFailure",
     "ItemRejectedError",
     "MissingDependencyError",
@@ -50,6 +55,9 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "SpaceMismatchError",
+    "UnknownIdError",
+    "UnknownIndexError",
+    "UnknownOOVStrategyError",
     "UnknownProviderError",
 ]
 
@@ -58,42 +66,74 @@ class EmbedSDKError(Exception):
     """Base class of every error embedsdk raises on purpose."""
 
 
-EmbedsdkError = EmbedSDKError
-
-
 class ConfigurationError(EmbedSDKError, ValueError):
-    """A setting, option or provider id is wrong."""
+    """A setting, option, provider id or path is wrong."""
+
+
+def _unknown_message(kind: str, name: str, suggestions: Sequence[str], available: Sequence[str]) -> str:
+    message = f"unknown {kind} {name!r}"
+    if suggestions:
+        message += f"; did you mean {', '.join(repr(s) for s in suggestions)}?"
+    elif available:
+        message += f"; registered: {', '.join(sorted(available))}"
+    return message
 
 
 class UnknownProviderError(ConfigurationError, KeyError):
-    """No registered provider (or index backend, or OOV strategy) has this name.
+    """No registered provider has this id or alias.
 
     Attributes:
         provider: The id that was asked for.
         suggestions: Registered ids and aliases that look like it, best first.
     """
 
-    def __init__(
-        self, provider: str, suggestions: Sequence[str] = (), available: Sequence[str] = (), kind: str = "provider"
-    ) -> None:
+    def __init__(self, provider: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
         self.provider = provider
         self.suggestions = list(suggestions)
-        message = f"unknown {kind} {provider!r}"
-        if self.suggestions:
-            message += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
-        elif available:
-            message += f"; registered: {', '.join(sorted(available))}"
-        if kind == "provider":
-            message += " (run `embedsdk providers` to list them all)"
-        super().__init__(message)
+        message = _unknown_message("provider", provider, self.suggestions, available)
+        super().__init__(message + " (run `embedsdk providers` to list them all)")
 
     def __str__(self) -> str:
         # KeyError.__str__ would wrap the message in quotes; show it as written.
         return str(self.args[0])
 
 
+class UnknownIndexError(ConfigurationError, KeyError):
+    """No registered index backend has this name.
+
+    Attributes:
+        name: The name that was asked for.
+        suggestions: Registered names that look like it.
+    """
+
+    def __init__(self, name: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        super().__init__(_unknown_message("index backend", name, self.suggestions, available))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownOOVStrategyError(ConfigurationError, KeyError):
+    """No registered out-of-vocabulary strategy has this name.
+
+    Attributes:
+        name: The name that was asked for.
+        suggestions: Registered names that look like it.
+    """
+
+    def __init__(self, name: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        super().__init__(_unknown_message("OOV strategy", name, self.suggestions, available))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class InvalidOptionError(ConfigurationError):
-    """An option a provider does not accept, or a value it cannot use."""
+    """An option a provider or call does not accept, or a value it cannot use."""
 
 
 class MissingDependencyError(ConfigurationError, ImportError):
@@ -107,14 +147,26 @@ class ModelNotFoundError(EmbedSDKError, FileNotFoundError):
         return str(self.args[0]) if self.args else ""
 
 
+class CorruptFileError(EmbedSDKError, ValueError):
+    """A file embedsdk reads (a saved index, a vector file) is damaged or not what it claims to be.
+
+    Attributes:
+        path: The file (or folder) at fault.
+    """
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {problem}")
+
+
 class InvalidInputError(EmbedSDKError, ValueError):
     """An item cannot be embedded.
 
     Attributes:
-        errors: One ``ItemError`` per bad item (index, message), in input order.
+        errors: One `ItemFailure` per bad item (index, message), in input order.
     """
 
-    def __init__(self, message: str, errors: Sequence[ItemError] = ()) -> None:
+    def __init__(self, message: str, errors: Sequence[ItemFailure] = ()) -> None:
         self.errors = list(errors)
         super().__init__(message)
 
@@ -129,7 +181,7 @@ class InvalidItemTypeError(InvalidInputError, TypeError):
 
 
 class EmptyItemError(InvalidInputError):
-    """An empty or blank string, which carries nothing to embed."""
+    """Text with nothing visible in it (empty, whitespace, or only invisible characters)."""
 
 
 class InputTooLongError(InvalidInputError):
@@ -172,8 +224,8 @@ class EmbeddingFailedError(ProviderError):
         super().__init__(message)
 
     @property
-    def errors(self) -> list[ItemError]:
-        """Per-item errors, in input order."""
+    def errors(self) -> list[ItemFailure]:
+        """Per-item failures, in input order."""
         return self.result.errors
 
 
@@ -181,12 +233,31 @@ class SpaceMismatchError(EmbedSDKError, ValueError):
     """Vectors or queries that belong to a different embedding space than the index or other operand."""
 
 
+class UnknownIdError(EmbedSDKError, KeyError):
+    """An id that an index does not hold (``remove``, ``similar_to``...).
+
+    Attributes:
+        ids: The ids that were not found.
+    """
+
+    def __init__(self, ids: Sequence[str], what: str = "the index") -> None:
+        self.ids = list(ids)
+        shown = ", ".join(repr(i) for i in self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
+        super().__init__(f"{len(self.ids)} id(s) not in {what}: {shown}; nothing was changed")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class PluginError(EmbedSDKError):
     """A plugin registered something broken: a duplicate id, a bad hook, an object of the wrong kind."""
 
 
-class ItemError:
+class ItemFailure:
     """Why one item failed: its index in the input and a message that names the fix.
+
+    A record, not an exception: `Embeddings.errors` holds one per failed item, and `InvalidInputError.errors`
+    one per bad item.
 
     Attributes:
         index: The item's position in the call's input.
@@ -210,14 +281,10 @@ class ItemError:
         self.cause = cause
 
     def __repr__(self) -> str:
-        return f"ItemError(index={self.index}, message={self.message!r})"
+        return f"ItemFailure(index={self.index}, message={self.message!r})"
 
-    def __eq__(self, other: Any) -> bool:
-        return isinstance(other, ItemError) and (self.index, self.message) == (other.index, other.message)
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ItemFailure) and (self.index, self.message) == (other.index, other.message)
 
     def __hash__(self) -> int:
         return hash((self.index, self.message))
-
-
-ItemFailure = ItemError
-"""The name the redesigned core gives the per-item record (an alias until the redesign lands)."""

@@ -1,4 +1,4 @@
-"""What a vector means (`EmbeddingSpace`) and what one call returns (`Embeddings`).
+"""What a vector means: `EmbeddingSpace`, and the row operations every layer shares.
 
 Two vectors can be compared only when they come from the same space: same provider, model, revision,
 dimension, normalization and pooling. The space's fingerprint is part of every cache key, so a change to
@@ -8,16 +8,14 @@ any of those fields can never return a stale vector.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedsdk.errors import ItemError, SpaceMismatchError
+from embedsdk.errors import SpaceMismatchError
 
-__all__ = ["EmbedStats", "Embeddings", "EmbeddingSpace", "Role", "cosine_similarity", "normalize_rows"]
+__all__ = ["EmbeddingSpace", "Role", "cosine_similarity", "normalize_rows"]
 
 Role = Literal["query", "document"]
 
@@ -79,20 +77,6 @@ class EmbeddingSpace(BaseModel):
             )
 
 
-@dataclass
-class EmbedStats:
-    """What one call did: how many items came from the cache and how much work reached the provider."""
-
-    items: int = 0
-    unique: int = 0
-    cache_hits: int = 0
-    embedded: int = 0
-    batches: int = 0
-    tokens: int = 0
-    truncated: int = 0
-    chunked: int = 0
-
-
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     """Each row scaled to unit L2 norm (all-zero rows stay zero), as float32."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -108,77 +92,3 @@ def cosine_similarity(a: Any, b: Any) -> np.ndarray:
         raise SpaceMismatchError(f"cannot compare {left.shape[1]}-d vectors with {right.shape[1]}-d vectors")
     result: np.ndarray = normalize_rows(left) @ normalize_rows(right).T
     return result
-
-
-@dataclass
-class Embeddings:
-    """The vectors of one call, in input order, with the space they live in.
-
-    Behaves like a float32 array of shape ``(n, dim)``: ``np.asarray(e)``, ``len(e)``, ``e[i]``, ``e.shape``.
-
-    Attributes:
-        vectors: float32 array of shape ``(n, dim)``; rows of failed items are NaN.
-        space: The `EmbeddingSpace` of every row.
-        errors: One `ItemError` per item that failed (empty when all succeeded).
-        labels: What each row stands for when it is not the input item itself (words, for ``embed_words``).
-        stats: Cache hits, batches and tokens of the call.
-    """
-
-    vectors: np.ndarray
-    space: EmbeddingSpace
-    errors: list[ItemError] = field(default_factory=list)
-    labels: list[str] | None = None
-    stats: EmbedStats = field(default_factory=EmbedStats)
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is None or np.dtype(dtype) == self.vectors.dtype:
-            return self.vectors.copy() if copy else self.vectors
-        return self.vectors.astype(dtype)
-
-    def __len__(self) -> int:
-        return int(self.vectors.shape[0])
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        result: np.ndarray = self.vectors[key]
-        return result
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return iter(self.vectors)
-
-    def __repr__(self) -> str:
-        failed = f", failed={len(self.errors)}" if self.errors else ""
-        return f"Embeddings(n={len(self)}, dim={self.space.dim}, provider={self.space.provider!r}{failed})"
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Shape of `vectors`: ``(n, dim)``."""
-        return tuple(self.vectors.shape)
-
-    @property
-    def dim(self) -> int:
-        """Number of dimensions of each vector."""
-        return self.space.dim
-
-    @property
-    def ok(self) -> np.ndarray:
-        """Boolean mask of the rows that were embedded (False where the item failed)."""
-        mask = np.ones(len(self), dtype=bool)
-        for error in self.errors:
-            mask[error.index] = False
-        return mask
-
-    def similarity(self, other: Embeddings | Any = None) -> np.ndarray:
-        """Cosine similarity matrix between these vectors and ``other`` (itself when omitted).
-
-        Args:
-            other: Another `Embeddings` (its space must be comparable: same model, dimension and
-                normalization; query and document roles compare fine) or any array of shape ``(m, dim)``.
-
-        Returns:
-            A float32 array of shape ``(len(self), len(other))``.
-        """
-        if other is None:
-            other = self
-        if isinstance(other, Embeddings):
-            self.space.check_comparable(other.space)
-        return cosine_similarity(self.vectors, other)

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 import embedsdk
-from embedsdk.registry import EmbedderRegistry
+from embedsdk.providers.registry import EmbedderRegistry
 from embedsdk.testing import registered_plugin
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own cache folder and a plugin manager without installed plugins."""
+"""Core tests: every test runs in a fresh runtime (built-ins only) with its own cache folder."""
 
 from __future__ import annotations
 
@@ -7,25 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from embedsdk.testing import FakeEmbedder, fake_provider, isolated_plugins
-
-ENVIRONMENT = (
-    "EMBEDSDK_CACHE",
-    "EMBEDSDK_DISABLE_PLUGINS",
-    "EMBEDSDK_MAX_RETRIES",
-    "EMBEDSDK_PROVIDER",
-)
+from embedsdk.testing import FakeEmbedder, fake_provider
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the cache at a fresh folder, clear embedsdk settings, and run with built-in plugins only."""
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-    cache_dir = tmp_path / "cache"
-    monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(cache_dir))
-    with isolated_plugins():
-        yield cache_dir
+def isolated(embedsdk_isolated: Path) -> Iterator[Path]:
+    """Every core test gets `embedsdk.testing.fixtures.embedsdk_isolated`: no installed plugins, its own cache."""
+    yield embedsdk_isolated
 
 
 @pytest.fixture

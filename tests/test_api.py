@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import embedsdk
-from embedsdk import api, pipeline
+from embedsdk import runtime
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import (
     EmbeddingFailedError,
@@ -19,6 +19,7 @@ from embedsdk.errors import (
     RateLimitedError,
     UnknownProviderError,
 )
+from embedsdk.pipeline import job
 from embedsdk.testing import FakeEmbedder, fake_provider
 
 ITEMS = ["red apple", "green pear", "yellow banana", "purple plum", "orange orange", "black cherry"]
@@ -175,7 +176,7 @@ def test_embedder_is_built_once_per_provider_and_options(fake):
     assert small is not fake
     assert small is embedsdk.embedder("fake/test", dim=4)
     assert small.space.dim == 4
-    api.clear_embedders()
+    runtime.current().forget_embedders()
     assert embedsdk.embedder("fake/test", dim=4) is not small
 
 
@@ -294,7 +295,7 @@ class SlowDownOnce(FakeEmbedder):
 
 def test_retry_honours_retry_after(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(pipeline.time, "sleep", waits.append)
+    monkeypatch.setattr(job.time, "sleep", waits.append)
     model = SlowDownOnce("fake/slow")
     embedsdk.embed(["a"], provider=model)
     assert waits == [7.5]
@@ -303,7 +304,7 @@ def test_retry_honours_retry_after(monkeypatch):
 
 def test_retry_without_retry_after_backs_off(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(pipeline.time, "sleep", waits.append)
+    monkeypatch.setattr(job.time, "sleep", waits.append)
     model = SlowDownOnce("fake/slow")
     model.retry_after = None
     embedsdk.embed(["a"], provider=model)

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 import embedsdk
-from embedsdk import pipeline
-from embedsdk.cache import EmbeddingCache, cache_key, default_cache, item_digest
+from embedsdk import runtime
+from embedsdk.cache import EmbeddingCache, cache_key
 from embedsdk.errors import InvalidItemTypeError
+from embedsdk.pipeline import job
+from embedsdk.pipeline.items import item_digest
 from embedsdk.space import EmbeddingSpace
 from embedsdk.testing import FakeEmbedder, FakeOptions, fake_provider
 
@@ -235,21 +237,23 @@ class SecretFake(FakeEmbedder):
     Options = SecretOptions
 
 
-def test_the_key_function_takes_only_a_namespace_and_a_digest():
-    assert list(inspect.signature(cache_key).parameters) == ["namespace", "digest"]
+def test_the_key_function_takes_only_a_space_a_digest_and_a_long_input_policy():
+    assert list(inspect.signature(cache_key).parameters) == ["space_fingerprint", "digest", "long_policy"]
     assert cache_key("ns", b"d") == cache_key("ns", b"d")
     assert cache_key("ns", b"d") != cache_key("other", b"d")
     assert cache_key("ns", b"d") != cache_key("ns", b"e")
+    assert cache_key("ns", b"d") != cache_key("ns", b"d", long_policy="truncate")
+    assert cache_key("ns", b"d", long_policy="chunk/8") != cache_key("ns", b"d", long_policy="chunk/16")
 
 
 def test_an_option_value_never_enters_a_key_or_the_store(monkeypatch, cache_dir):
     namespaces: list[str] = []
 
-    def recording_key(namespace: str, digest: bytes) -> str:
-        namespaces.append(namespace)
-        return cache_key(namespace, digest)
+    def recording_key(namespace: str, digest: bytes, long_policy: str | None = None) -> str:
+        namespaces.append(f"{namespace}|{long_policy}")
+        return cache_key(namespace, digest, long_policy=long_policy)
 
-    monkeypatch.setattr(pipeline, "cache_key", recording_key)
+    monkeypatch.setattr(job, "cache_key", recording_key)
     secret = "sk-SECRET-0123456789"
     first = SecretFake("fake/secret", api_key=secret)
     embedsdk.embed(["a b", LONG_TEXT], provider=first, on_long="truncate")
@@ -299,11 +303,11 @@ def test_embedding_cache_clear_and_reopen(tmp_path):
 
 def test_default_cache_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(tmp_path / "a"))
-    first = default_cache()
-    assert default_cache() is first
+    first = runtime.current().cache()
+    assert runtime.current().cache() is first
     assert first.directory == tmp_path / "a"
     monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(tmp_path / "b"))
-    assert default_cache().directory == tmp_path / "b"
+    assert runtime.current().cache().directory == tmp_path / "b"
 
 
 def test_item_digest_depends_on_content_and_kind(tmp_path):
@@ -338,3 +342,112 @@ def test_item_digest_hashes_image_like_objects_by_pixels():
 def test_item_digest_refuses_what_it_cannot_hash():
     with pytest.raises(InvalidItemTypeError, match="dict"):
         item_digest({"a": 1})
+
+
+# -- nothing read back is trusted ------------------------------------------------------------------------------
+
+
+def stored_records(cache: EmbeddingCache) -> list[str]:
+    """The keys in the cache's database (through diskcache's own iteration, as a user could)."""
+    import diskcache
+
+    with diskcache.Cache(str(cache.directory)) as raw:
+        return list(raw.iterkeys())
+
+
+def overwrite(cache: EmbeddingCache, key: str, value: object) -> None:
+    import diskcache
+
+    with diskcache.Cache(str(cache.directory)) as raw:
+        raw.set(key, value)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\x00" * 64,  # random bytes of the right size for 16 float32 minus the header
+        "not bytes at all",  # a pickled str where a record should be
+        None,  # replaced below by a record of NaN
+        b"",  # truncated record
+    ],
+)
+def test_a_damaged_record_is_a_miss_and_is_replaced(fake, caplog, damage):
+    embedsdk.embed(["a b"], provider="fake/test")
+    cache = runtime.current().cache()
+    [key] = stored_records(cache)
+    if damage is None:
+        from embedsdk.cache import pack_vector
+
+        damage = pack_vector(np.full(16, np.nan, dtype=np.float32))  # a valid checksum over NaN values
+    overwrite(cache, key, damage)
+    with caplog.at_level("WARNING", logger="embedsdk.cache"):
+        result = embedsdk.embed(["a b"], provider="fake/test")
+    assert result.stats.cache_hits == 0 and len(fake.calls) == 2
+    assert np.isfinite(result.vectors).all()
+    assert "damaged" in caplog.text
+    assert embedsdk.embed(["a b"], provider="fake/test").stats.cache_hits == 1  # the record was rewritten
+
+
+def test_flipped_bits_in_a_stored_vector_fail_the_checksum(fake):
+    from embedsdk.cache import pack_vector, unpack_vector
+
+    record = bytearray(pack_vector(np.arange(16, dtype=np.float32)))
+    assert unpack_vector(bytes(record), 16) is not None
+    record[-1] ^= 0x01
+    assert unpack_vector(bytes(record), 16) is None
+    assert unpack_vector(bytes(record[:-4]), 16) is None
+
+
+def test_an_unpicklable_value_is_a_miss(fake, caplog):
+    embedsdk.embed(["a b"], provider="fake/test")
+    cache = runtime.current().cache()
+    [key] = stored_records(cache)
+    import sqlite3
+
+    connection = sqlite3.connect(cache.directory / "cache.db")
+    # mode 4 is diskcache's pickle mode: the value is read with pickle.load, which fails on these bytes.
+    connection.execute("UPDATE Cache SET value = ?, mode = 4 WHERE key = ?", (b"\x80\x04garbage", key))
+    connection.commit()
+    connection.close()
+    with caplog.at_level("WARNING", logger="embedsdk.cache"):
+        assert embedsdk.embed(["a b"], provider="fake/test").stats.cache_hits == 0
+
+
+@pytest.mark.parametrize("content", [b"this is not a database", b"SQLite format 3\x00" + b"\x07" * 100])
+def test_a_corrupt_database_is_moved_aside_once_and_calls_go_on(fake, cache_dir, caplog, content):
+    embedsdk.embed(["a b"], provider="fake/test")
+    runtime.current().cache().close()
+    (cache_dir / "cache.db").write_bytes(content)
+    with caplog.at_level("WARNING", logger="embedsdk.cache"):
+        result = embedsdk.embed(["a b", "c d"], provider="fake/test")
+        embedsdk.embed(["a b", "c d"], provider="fake/test")
+    assert result.ok.all() and result.stats.cache_hits == 0
+    moved = sorted(path.name for path in cache_dir.iterdir() if ".corrupt-" in path.name)
+    assert moved and moved[0].startswith("cache.db.corrupt-")
+    assert caplog.text.count("moved it aside") == 1
+    assert embedsdk.embed(["a b", "c d"], provider="fake/test").stats.cache_hits == 2
+
+
+def test_a_truncated_database_is_moved_aside(fake, cache_dir, caplog):
+    embedsdk.embed([f"text {n}" for n in range(200)], provider="fake/test")
+    runtime.current().cache().close()
+    database = cache_dir / "cache.db"
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
+    result = embedsdk.embed([f"text {n}" for n in range(200)], provider="fake/test")
+    assert result.ok.all()
+
+
+def test_a_cache_dir_that_is_a_file_is_a_clear_error(fake, tmp_path, monkeypatch):
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("hello")
+    monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(a_file))
+    with pytest.raises(embedsdk.ConfigurationError, match="not-a-folder is a file, not a folder"):
+        embedsdk.embed(["a b"], provider="fake/test")
+    assert embedsdk.embed(["a b"], provider="fake/test", cache=False).ok.all()
+
+
+def test_opening_a_cache_touches_no_disk(tmp_path):
+    cache = EmbeddingCache(tmp_path / "later")
+    assert not (tmp_path / "later").exists()
+    assert len(cache) == 0
+    assert (tmp_path / "later").is_dir()

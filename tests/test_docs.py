@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from embedsdk import hookspecs
+from embedsdk.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-ENVIRONMENT_READERS = [ROOT / "embedsdk" / "settings.py", ROOT / "embedsdk" / "plugins.py"]
+ENVIRONMENT_READERS = sorted((ROOT / "embedsdk").rglob("*.py"))
 
 
 def hook_names() -> list[str]:
-    """Every hook declared in `embedsdk.hookspecs`."""
+    """Every hook declared in `embedsdk.plugins.hookspecs`."""
     return sorted(
         name
         for name, function in inspect.getmembers(hookspecs, inspect.isfunction)

@@ -12,16 +12,16 @@ import embedsdk
 from embedsdk import errors
 from embedsdk.errors import (
     EmbeddingFailedError,
-    EmbedSDKError,
     EmptyItemError,
     InvalidInputError,
-    ItemError,
+    ItemFailure,
     ItemRejectedError,
     ModelNotFoundError,
     RateLimitedError,
     UnknownProviderError,
 )
-from embedsdk.space import Embeddings, EmbeddingSpace
+from embedsdk.result import Embeddings
+from embedsdk.space import EmbeddingSpace
 
 
 def drawn_tree() -> list[tuple[str, str | None, list[str]]]:
@@ -58,8 +58,18 @@ def test_every_error_class_is_drawn():
         for name in errors.__all__
         if isinstance(getattr(errors, name), type) and issubclass(getattr(errors, name), Exception)
     }
-    assert classes - {"EmbedsdkError"} == drawn
-    assert errors.EmbedsdkError is EmbedSDKError
+    assert classes == drawn
+
+
+def test_each_error_class_has_one_public_name():
+    classes = [getattr(errors, name) for name in errors.__all__ if isinstance(getattr(errors, name), type)]
+    assert len(classes) == len(set(classes))
+    assert all(cls.__name__ in errors.__all__ for cls in classes)
+
+
+def test_the_per_item_record_is_not_an_exception():
+    assert not issubclass(errors.ItemFailure, BaseException)
+    assert "Error" not in errors.ItemFailure.__name__
 
 
 def test_errors_all_is_sorted_and_exported_at_the_top():
@@ -82,9 +92,11 @@ def test_unknown_provider_error_is_a_key_error_that_prints_plainly():
         raise error
 
 
-def test_unknown_provider_error_without_suggestions_lists_what_exists():
-    error = UnknownProviderError("zzz", [], available=["b/m", "a/m"], kind="index")
-    assert str(error) == "unknown index 'zzz'; registered: a/m, b/m"
+def test_unknown_index_error_without_suggestions_lists_what_exists():
+    error = errors.UnknownIndexError("zzz", [], available=["b", "a"])
+    assert isinstance(error, KeyError)
+    assert isinstance(error, errors.ConfigurationError)
+    assert str(error) == "unknown index backend 'zzz'; registered: a, b"
 
 
 def test_model_not_found_error_prints_plainly():
@@ -94,7 +106,7 @@ def test_model_not_found_error_prints_plainly():
 
 
 def test_invalid_input_error_keeps_every_item():
-    items = [ItemError(2, "item 2 is empty", EmptyItemError), ItemError(5, "item 5 is empty", EmptyItemError)]
+    items = [ItemFailure(2, "item 2 is empty", EmptyItemError), ItemFailure(5, "item 5 is empty", EmptyItemError)]
     error = InvalidInputError("two bad items", items)
     assert error.errors == items
     assert error.index == 2
@@ -108,7 +120,7 @@ def test_rate_limited_error_keeps_retry_after():
 
 def test_embedding_failed_error_carries_the_result():
     space = EmbeddingSpace(provider="p/m", model="m", dim=2)
-    item_errors = [ItemError(1, "item 1: rejected", ItemRejectedError)]
+    item_errors = [ItemFailure(1, "item 1: rejected", ItemRejectedError)]
     result = Embeddings(np.array([[1, 0], [np.nan, np.nan]], dtype=np.float32), space, errors=item_errors)
     error = EmbeddingFailedError("1 of 2 items failed", result)
     assert error.result is result
@@ -118,10 +130,10 @@ def test_embedding_failed_error_carries_the_result():
 
 def test_item_error_equality_and_repr():
     cause = ValueError("x")
-    first = ItemError(3, "item 3 is None", InvalidInputError, cause)
-    assert first == ItemError(3, "item 3 is None")
-    assert first != ItemError(4, "item 3 is None")
+    first = ItemFailure(3, "item 3 is None", InvalidInputError, cause)
+    assert first == ItemFailure(3, "item 3 is None")
+    assert first != ItemFailure(4, "item 3 is None")
     assert first != (3, "item 3 is None")
-    assert len({first, ItemError(3, "item 3 is None")}) == 1
-    assert repr(first) == "ItemError(index=3, message='item 3 is None')"
+    assert len({first, ItemFailure(3, "item 3 is None")}) == 1
+    assert repr(first) == "ItemFailure(index=3, message='item 3 is None')"
     assert (first.kind, first.cause) == (InvalidInputError, cause)

@@ -10,8 +10,9 @@ import pydantic
 import pytest
 
 import embedsdk
-from embedsdk.errors import ItemError, SpaceMismatchError
-from embedsdk.space import Embeddings, EmbeddingSpace, EmbedStats, cosine_similarity
+from embedsdk.errors import ItemFailure, SpaceMismatchError
+from embedsdk.result import Embeddings, EmbedStats
+from embedsdk.space import EmbeddingSpace, cosine_similarity
 from embedsdk.testing import fake_provider
 
 SPACE = EmbeddingSpace(provider="fake/test", model="test", revision="1", dim=4, normalized=True, pooling="mean")
@@ -153,7 +154,7 @@ def test_similarity_across_spaces_is_a_space_mismatch(fake):
 
 
 def test_ok_marks_failed_rows():
-    result = make([[1, 0, 0, 0], [np.nan] * 4, [0, 1, 0, 0]], errors=[ItemError(1, "bad")])
+    result = make([[1, 0, 0, 0], [np.nan] * 4, [0, 1, 0, 0]], errors=[ItemFailure(1, "bad")])
     assert result.ok.tolist() == [True, False, True]
     assert "failed=1" in repr(result)
 

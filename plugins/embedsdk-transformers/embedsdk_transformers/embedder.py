@@ -18,10 +18,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedsdk.base import BaseEmbedder
-from embedsdk.errors import ConfigurationError, InvalidInputError, InvalidOptionError, ItemError, MissingDependencyError
-from embedsdk.protocols import ProviderLimits
-from embedsdk.space import Embeddings, EmbeddingSpace
+from embedsdk import runtime
+from embedsdk.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    InvalidOptionError,
+    ItemFailure,
+    MissingDependencyError,
+)
+from embedsdk.providers.base import BaseEmbedder
+from embedsdk.providers.protocols import ProviderLimits
+from embedsdk.result import Embeddings
+from embedsdk.space import EmbeddingSpace
 from embedsdk_transformers.locate import locate_model
 from embedsdk_transformers.recipe import ModelRecipe, read_recipe
 from embedsdk_transformers.tokenizer import HFTokenizer
@@ -53,7 +61,7 @@ class HFOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     pooling: Literal["cls", "mean", "max", "mean_sqrt_len", "weightedmean", "lasttoken"] | None = None
-    device: str = "auto"
+    device: str = Field(default="auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     max_seq_length: int | None = Field(default=None, gt=1)
     max_batch_tokens: int = Field(default=4096, gt=0)
@@ -79,19 +87,18 @@ def pick_device(requested: str = "auto") -> str:
     return "cpu"
 
 
-_digests: dict[tuple[str, int, int], str] = {}
-
-
 def _file_digest(path: Path) -> str:
+    """sha256 of a file, remembered by the runtime for the file's (path, size, mtime) in this process."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    _digests = runtime.current().memo("embedsdk_transformers.file_digests")
     if key not in _digests:
         h = hashlib.sha256()
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 h.update(block)
         _digests[key] = h.hexdigest()
-    return _digests[key]
+    return str(_digests[key])
 
 
 def folder_revision(recipe: ModelRecipe) -> str:
@@ -259,6 +266,11 @@ class HFEmbedder(BaseEmbedder):
             self._model = model
             return model, self._dense
 
+    @property
+    def loaded(self) -> bool:
+        """True while the weights are in memory (after the first batch, until `close`)."""
+        return self._model is not None
+
     def close(self) -> None:
         """Drop the weights (they load again on next use)."""
         with self._lock:
@@ -332,7 +344,7 @@ class HFEmbedder(BaseEmbedder):
             raise InvalidInputError(
                 f"words {lost} fall past {self.provider_id}'s limit of {self.max_seq_length} tokens (or are "
                 f"only special tokens); shorten the sentence around them",
-                [ItemError(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
+                [ItemFailure(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
             )
         batch = {name: tensor.to(self._device) for name, tensor in encoding.items()}
         with torch.inference_mode():
@@ -359,19 +371,19 @@ def _word_spans(
         if isinstance(word, tuple) and len(word) == 2 and all(isinstance(v, int) for v in word):
             start, end = word
             if not 0 <= start < end <= len(sentence):
-                errors.append(ItemError(n, f"span {word} is outside the sentence (0..{len(sentence)})"))
+                errors.append(ItemFailure(n, f"span {word} is outside the sentence (0..{len(sentence)})"))
                 continue
             spans.append((start, end))
             labels.append(sentence[start:end])
         elif isinstance(word, str) and word.strip():
             match = re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", sentence, flags=re.IGNORECASE)
             if match is None:
-                errors.append(ItemError(n, f"word {n} ({word!r}) is not in the sentence {sentence!r}"))
+                errors.append(ItemFailure(n, f"word {n} ({word!r}) is not in the sentence {sentence!r}"))
                 continue
             spans.append((match.start(), match.end()))
             labels.append(match.group(0))
         else:
-            errors.append(ItemError(n, f"word {n} must be a non-empty str or a (start, end) span, not {word!r}"))
+            errors.append(ItemFailure(n, f"word {n} must be a non-empty str or a (start, end) span, not {word!r}"))
     if errors:
         raise InvalidInputError("; ".join(e.message for e in errors) + "; pass words that occur in it", errors)
     return spans, labels

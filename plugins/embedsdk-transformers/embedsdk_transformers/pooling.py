@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
+from embedsdk.errors import ConfigurationError
+
 __all__ = ["pool", "pool_spans"]
 
 
@@ -40,7 +42,10 @@ def pool(tokens: torch.Tensor, attention_mask: torch.Tensor, modes: Sequence[str
             last = attention_mask.sum(1).long() - 1
             parts.append(tokens[torch.arange(tokens.shape[0], device=tokens.device), last.clamp(min=0)])
         else:
-            raise ValueError(f"unknown pooling {mode!r}")
+            raise ConfigurationError(
+                f"unknown pooling {mode!r} in the model folder; use one of cls, mean, max, mean_sqrt_len, "
+                f"weightedmean, lasttoken"
+            )
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
 
 

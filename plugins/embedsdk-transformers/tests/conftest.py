@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import embedsdk_transformers.plugin
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -26,10 +27,16 @@ TRAINING_TEXT = [
 HIDDEN = 32
 
 
+@pytest.fixture
+def embedsdk_plugins():
+    """Each test's fresh runtime registers this plugin under its entry-point name (and no other plugin)."""
+    return {"transformers": embedsdk_transformers.plugin}
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("EMBEDSDK_PROVIDER", raising=False)
+def _isolated(embedsdk_isolated):
+    """The same isolation as the core tests: a fresh runtime and a cache of the test's own."""
+    yield embedsdk_isolated
 
 
 @pytest.fixture(scope="session")

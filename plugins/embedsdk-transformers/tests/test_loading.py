@@ -83,7 +83,7 @@ def test_revision_follows_the_weights(tiny_bert, tmp_path):
     before = embedsdk.embed(["the cat"], provider=f"hf/{copy}")
     torch.manual_seed(99)
     BertModel(BertModel.from_pretrained(str(copy)).config).save_pretrained(str(copy))
-    embedsdk.api.clear_embedders()
+    embedsdk.runtime.current().forget_embedders()
     after = embedsdk.embed(["the cat"], provider=f"hf/{copy}")
     assert before.space.revision != after.space.revision
     assert after.stats.cache_hits == 0
@@ -168,11 +168,31 @@ def test_device_auto_prefers_cuda_then_mps(monkeypatch):
 
 
 def test_construction_is_cheap_and_weights_load_on_first_use(tiny_bert):
-    embedsdk.api.clear_embedders()
     model = embedsdk.embedder(f"hf/{tiny_bert}")
-    assert model._model is None
+    assert not model.loaded
     model.embed(["the cat"], cache=False)
-    assert model._model is not None
+    assert model.loaded
+
+
+def test_close_drops_the_weights_and_the_next_call_reloads_them(tiny_bert):
+    model = embedsdk.embedder(f"hf/{tiny_bert}")
+    first = model.embed(["the cat sat"], cache=False)
+    model.close()
+    assert not model.loaded
+    again = model.embed(["the cat sat"], cache=False)
+    assert model.loaded
+    np.testing.assert_allclose(again.vectors, first.vectors, atol=1e-6)
+
+
+def test_the_runtime_closes_an_embedder_it_evicts(tiny_bert, tiny_roberta):
+    fresh = embedsdk.runtime.Runtime(embedsdk.runtime.current().plugin_manager_factory, max_embedders=1)
+    with embedsdk.runtime.using(fresh):
+        bert = embedsdk.embedder(f"hf/{tiny_bert}")
+        bert.embed(["the cat"], cache=False)
+        assert bert.loaded
+        embedsdk.embedder(f"hf/{tiny_roberta}")  # the second one pushes the first out of the LRU
+        assert not bert.loaded
+        assert embedsdk.embedder(f"hf/{tiny_bert}") is not bert
 
 
 def test_revision_is_the_same_in_every_process(tiny_st):

@@ -1,0 +1,102 @@
+"""What one call returns: `Embeddings` (vectors in input order, with `ItemFailure` records) and `EmbedStats`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from embedsdk.errors import ItemFailure
+from embedsdk.space import EmbeddingSpace, cosine_similarity
+
+__all__ = ["EmbedStats", "Embeddings", "ItemFailure"]
+
+
+@dataclass
+class EmbedStats:
+    """What one call did: how many items came from the cache and how much work reached the provider."""
+
+    items: int = 0
+    unique: int = 0
+    cache_hits: int = 0
+    embedded: int = 0
+    batches: int = 0
+    tokens: int = 0
+    truncated: int = 0
+    chunked: int = 0
+
+
+@dataclass
+class Embeddings:
+    """The vectors of one call, in input order, with the space they live in.
+
+    Behaves like a float32 array of shape ``(n, dim)``: ``np.asarray(e)``, ``len(e)``, ``e[i]``, ``e.shape``.
+
+    Attributes:
+        vectors: float32 array of shape ``(n, dim)``; rows of failed items are NaN.
+        space: The `EmbeddingSpace` of every row.
+        errors: One `ItemFailure` per item that failed (empty when all succeeded).
+        labels: What each row stands for when it is not the input item itself (words, for ``embed_words``).
+        stats: Cache hits, batches and tokens of the call.
+    """
+
+    vectors: np.ndarray
+    space: EmbeddingSpace
+    errors: list[ItemFailure] = field(default_factory=list)
+    labels: list[str] | None = None
+    stats: EmbedStats = field(default_factory=EmbedStats)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is None or np.dtype(dtype) == self.vectors.dtype:
+            return self.vectors.copy() if copy else self.vectors
+        return self.vectors.astype(dtype)
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        result: np.ndarray = self.vectors[key]
+        return result
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.vectors)
+
+    def __repr__(self) -> str:
+        failed = f", failed={len(self.errors)}" if self.errors else ""
+        return f"Embeddings(n={len(self)}, dim={self.space.dim}, provider={self.space.provider!r}{failed})"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of `vectors`: ``(n, dim)``."""
+        return tuple(self.vectors.shape)
+
+    @property
+    def dim(self) -> int:
+        """Number of dimensions of each vector."""
+        return self.space.dim
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the rows that were embedded (False where the item failed)."""
+        mask = np.ones(len(self), dtype=bool)
+        for error in self.errors:
+            mask[error.index] = False
+        return mask
+
+    def similarity(self, other: Embeddings | Any = None) -> np.ndarray:
+        """Cosine similarity matrix between these vectors and ``other`` (itself when omitted).
+
+        Args:
+            other: Another `Embeddings` (its space must be comparable: same model, dimension and
+                normalization; query and document roles compare fine) or any array of shape ``(m, dim)``.
+
+        Returns:
+            A float32 array of shape ``(len(self), len(other))``.
+        """
+        if other is None:
+            other = self
+        if isinstance(other, Embeddings):
+            self.space.check_comparable(other.space)
+        return cosine_similarity(self.vectors, other)

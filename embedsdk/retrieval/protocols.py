@@ -1,0 +1,58 @@
+"""The index contract: `Index` (a store of vectors of one space, searchable by similarity) and its `Hit`.
+
+Structural (`typing.Protocol`): any backend with these members works; plugins register theirs through the
+``register_indexes`` hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedsdk.space import EmbeddingSpace
+
+__all__ = ["Hit", "Index"]
+
+
+class Hit(BaseModel):
+    """One search result: the stored id, its score (cosine similarity, higher is closer) and metadata."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Index(Protocol):
+    """A store of vectors of one space, searchable by similarity."""
+
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        """The space of the stored vectors (None until the first ``add`` when built without one)."""
+        ...
+
+    def add(self, ids: Sequence[str], vectors: Any, metadata: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Store vectors under ids (an existing id is replaced); refuses vectors of another space."""
+        ...
+
+    def search(self, queries: Any, k: int = 10, filter: Mapping[str, Any] | None = None) -> list[list[Hit]]:
+        """The ``k`` best hits for each query, best first; ``filter`` keeps hits whose metadata match."""
+        ...
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Drop these ids; unknown ids raise `embedsdk.errors.UnknownIdError`."""
+        ...
+
+    def save(self, path: str | Path) -> None:
+        """Write the index to ``path`` so `load` gives it back."""
+        ...
+
+    @classmethod
+    def load(cls, path: str | Path) -> Index:
+        """Read an index written by `save`."""
+        ...

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every check, in order: ruff, mypy (strict, on embedsdk/ and every plugin package), lint-imports, pytest.
+# Run after scripts/bootstrap.sh; extra arguments go to pytest. Stops at the first check that fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1
+bin=.venv/bin
+
+echo "== ruff" >&2
+"$bin/ruff" check .
+echo "== mypy" >&2
+"$bin/mypy" --strict embedsdk plugins/*/embedsdk_*
+echo "== lint-imports" >&2
+"$bin/lint-imports"
+echo "== pytest" >&2
+"$bin/python" -m pytest "$@"
