@@ -10,6 +10,7 @@ from embedsdk.errors import InvalidInputError, InvalidOptionError, SpaceMismatch
 from embedsdk.retrieval.exact import ExactIndex
 from embedsdk.retrieval.protocols import Hit, Index
 from embedsdk.testing import fake_provider
+from embedsdk.testing.conformance import assert_implements
 
 DOCS = ["red apple", "green apple", "yellow banana", "purple plum", "red cherry"]
 META = [
@@ -34,8 +35,17 @@ def brute_force(index: ExactIndex, query: np.ndarray, k: int) -> list[str]:
     return [index.ids[n] for n in np.argsort(-scores, kind="stable")[:k]]
 
 
-def test_exact_index_is_an_index():
-    assert isinstance(ExactIndex(), Index)
+def test_exact_index_implements_the_index_protocol_with_its_signatures():
+    assert_implements(ExactIndex(), Index)
+
+
+def test_the_conformance_check_catches_a_wrong_signature():
+    class Sloppy(ExactIndex):
+        def search(self, queries):  # no k, no filter
+            return []
+
+    with pytest.raises(AssertionError, match=r"search\(queries\) does not take search"):
+        assert_implements(Sloppy(), Index)
 
 
 def test_add_takes_the_space_of_embeddings(index):
