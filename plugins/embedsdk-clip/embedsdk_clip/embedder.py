@@ -21,9 +21,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedsdk.base import BaseEmbedder
 from embedsdk.errors import ConfigurationError, InvalidOptionError, ItemRejectedError, MissingDependencyError
-from embedsdk.protocols import ProviderLimits
+from embedsdk.providers.base import BaseEmbedder
+from embedsdk.providers.protocols import ProviderLimits
 from embedsdk.space import EmbeddingSpace
 from embedsdk_clip.checkpoint import Weights, file_digest, load_state_dict, resolve_weights
 from embedsdk_clip.images import DECODE_POLICY, DEFAULT_MAX_PIXELS, ImageDecodeError, load_image

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from embedsdk import hookimpl
-from embedsdk.registry import EmbedderRegistry
+from embedsdk.providers.registry import EmbedderRegistry
 from embedsdk_clip.embedder import ClipEmbedder
 
 __all__ = ["register_embedders"]

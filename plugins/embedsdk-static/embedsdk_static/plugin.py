@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from embedsdk import BaseEmbedder, hookimpl
-from embedsdk.registry import EmbedderRegistry, OOVStrategyRegistry
+from embedsdk.plugins.registries import OOVStrategyRegistry
+from embedsdk.providers.registry import EmbedderRegistry
 from embedsdk_static.doc2vec import Doc2VecEmbedder
 from embedsdk_static.embedder import GLOVE_ID, GloveEmbedder, StaticEmbedder
 from embedsdk_static.model2vec import Model2VecEmbedder, is_model2vec_folder
