@@ -14,6 +14,17 @@ from __future__ import annotations
 from embedsdk.train.loop import TrainedModel, TrainingReport
 from embedsdk.train.masked_lm import mlm
 from embedsdk.train.pairs import contrastive
+from embedsdk.train.static import distill, doc2vec, fasttext, word2vec
 from embedsdk.train.triplets import triplet
 
-__all__ = ["TrainedModel", "TrainingReport", "contrastive", "mlm", "triplet"]
+__all__ = [
+    "TrainedModel",
+    "TrainingReport",
+    "contrastive",
+    "distill",
+    "doc2vec",
+    "fasttext",
+    "mlm",
+    "triplet",
+    "word2vec",
+]

@@ -79,6 +79,7 @@ class Doc2VecEmbedder(BaseEmbedder):
         self._model: Any = None
         self._space: EmbeddingSpace | None = None
         self._lock = threading.Lock()
+        self._infer_lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -126,12 +127,12 @@ class Doc2VecEmbedder(BaseEmbedder):
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """One inferred vector per text, the same for the same text in every call."""
-        model = self.model
+        model, epochs = self.model, self.epochs
         out = np.empty((len(items), int(model.vector_size)), dtype=np.float32)
         for position, item in enumerate(items):
-            with self._lock:  # the random state is shared: one inference at a time
+            with self._infer_lock:  # the random state is shared: one inference at a time
                 model.random = np.random.RandomState(self.options.seed)
-                out[position] = model.infer_vector(self._split(str(item)), epochs=self.epochs)
+                out[position] = model.infer_vector(self._split(str(item)), epochs=epochs)
         return out
 
     def document_vector(self, tag: str | int) -> np.ndarray:
