@@ -21,7 +21,7 @@ Each convolution is one matrix product for all window offsets at once, followed 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -39,7 +39,7 @@ class FlatBatch:
     """Token ids of many sentences laid end to end, with `GAP` rows between them.
 
     Attributes:
-        ids: int64 ``(rows,)``; gap rows hold id 0 (their values are masked out).
+        ids: int64 ``(rows,)``; gap rows hold id -1.
         valid: float32 ``(rows, 1)``: 1 for a token row, 0 for a gap row.
         segment: int64 ``(rows,)``: the sentence of each row; gap rows point at an extra segment ``n``.
         lengths: float32 ``(n,)``: tokens of each sentence.
@@ -66,7 +66,7 @@ def flat_batch(sequences: Sequence[Sequence[int]]) -> FlatBatch:
     # Token g of sentence k sits after the k + 1 gaps before it.
     rows = tokens.size + GAP * (count + 1)
     positions = np.repeat(GAP * np.arange(1, count + 1, dtype=np.int64), lengths) + np.arange(tokens.size)
-    ids = np.zeros(rows, dtype=np.int64)
+    ids = np.full(rows, -1, dtype=np.int64)
     ids[positions] = tokens
     valid = np.zeros((rows, 1), dtype=np.float32)
     valid[positions] = 1.0
@@ -115,10 +115,11 @@ class NgramBranch(nn.Module):
         stacked: np.ndarray = weight.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2)
         return stacked.reshape(CNN_DIM, order * CNN_DIM)
 
-    def _convolve(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        rows = x.shape[0]
-        products = (x @ weight).view(rows, self.order, CNN_DIM)
-        out = torch.zeros_like(x)
+    def _shifted_sum(self, products: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """``relu(bias + sum over window offsets of products[t + offset - left, offset])`` for every row."""
+        rows = products.shape[0]
+        products = products.view(rows, self.order, CNN_DIM)
+        out = products.new_zeros((rows, CNN_DIM))
         centre = out[GAP : rows - GAP]
         centre += bias
         for offset in range(self.order):
@@ -126,10 +127,20 @@ class NgramBranch(nn.Module):
             centre += products[GAP + shift : rows - GAP + shift, offset]
         return torch.relu_(out)
 
-    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(rows, 256)`` with zero gap rows; returns ``(rows, 256)`` (gap rows are not meaningful)."""
-        hidden = self._convolve(x, self.w1, self.b1).add_(x).mul_(valid)
-        return self._convolve(hidden, self.w2, self.b2).add_(hidden)
+    def first_products(self, x: torch.Tensor) -> torch.Tensor:
+        """``x @ w1``: what each token contributes to the first convolution at each window offset.
+
+        It depends on the token alone, so `USEModel` computes it once per distinct piece of a batch.
+        """
+        return x @ self.w1
+
+    def forward(self, products: torch.Tensor, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Branch output ``(rows, 256)`` from every row's `first_products` and input ``x`` (zero on gap rows).
+
+        Gap rows of the result are not meaningful.
+        """
+        hidden = self._shifted_sum(products, self.b1).add_(x).mul_(valid)
+        return self._shifted_sum(hidden @ self.w2, self.b2).add_(hidden)
 
 
 class USEModel(nn.Module):
@@ -180,11 +191,19 @@ class USEModel(nn.Module):
     def forward(self, batch: FlatBatch) -> torch.Tensor:
         """Unit-length 512-d vectors of the batch's sentences, in order."""
         valid = batch.valid
-        embedded = self.token_vectors(batch.ids)
-        projected = self.branch_norm(self.projection(embedded)).mul_(valid)
-        features = [embedded]
-        for n, branch in enumerate(self.branches):
-            features.append(branch(projected[:, n * CNN_DIM : (n + 1) * CNN_DIM], valid))
+        # Everything up to the first convolution's products depends on the token alone: compute it once
+        # per distinct piece of the batch (text repeats its pieces a lot), then gather per position.
+        # Gap rows carry id -1, the first distinct id; its projected vector is zero (the padding).
+        pieces, position_of = torch.unique(batch.ids, return_inverse=True)
+        embedded = self.token_vectors(pieces.clamp_min(0))
+        projected = self.branch_norm(self.projection(embedded))
+        projected[0] = 0.0
+        features = [embedded[position_of]]
+        branches = cast("list[NgramBranch]", list(self.branches))
+        for n, branch in enumerate(branches):
+            x = projected[:, n * CNN_DIM : (n + 1) * CNN_DIM]
+            products = branch.first_products(x)[position_of]
+            features.append(branch(products, x[position_of], valid))
         normed = self.feature_norm(torch.cat(features, dim=1))
         count = batch.lengths.shape[0]
         # Gap rows go to an extra segment that is dropped; the sum commutes with the linear projection,

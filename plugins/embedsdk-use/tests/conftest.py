@@ -225,9 +225,11 @@ PREDICATES: dict[str, list[str]] = {
     ],
 }
 
-#: Text that SentencePiece normalizes to nothing (zero-width space, byte-order mark, left-to-right mark),
-#: yet is not blank to Python, so the core passes it to the provider.
-EMPTY_AFTER_NORMALIZATION = ["\u200b", "\ufeff", "\u200b\u200e\ufeff\u200b"]
+#: Text that SentencePiece normalizes to nothing, yet holds visible characters, so the core passes it to the
+#: provider: the replacement character (what undecodable bytes become) and SentencePiece's own space marker.
+EMPTY_AFTER_NORMALIZATION = ["\ufffd", "\u2581", "\ufffd\ufffd \u2581 \ufffd"]
+#: Text made only of invisible characters: the core refuses it (EmptyItemError) before any provider sees it.
+INVISIBLE_ONLY = ["\u200b", "\ufeff", "\u200b\u200e\ufeff\u200b"]
 
 
 def sentence(language: str, subject: int, predicate: int) -> str:
@@ -264,6 +266,7 @@ class Corpus:
     combined: list[str]
     long: list[str]
     empty: list[str]
+    invisible: list[str]
 
     @property
     def all(self) -> list[str]:
@@ -280,7 +283,7 @@ class Corpus:
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     """The multilingual test set."""
-    return Corpus(PARALLEL, combined_sentences(), long_inputs(), EMPTY_AFTER_NORMALIZATION)
+    return Corpus(PARALLEL, combined_sentences(), long_inputs(), EMPTY_AFTER_NORMALIZATION, INVISIBLE_ONLY)
 
 
 @pytest.fixture(autouse=True)

