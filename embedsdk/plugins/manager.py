@@ -10,6 +10,7 @@ once. `collect_registries` calls every hook through ``pm.hook.<name>(register=..
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import sys
 import types
@@ -70,13 +71,33 @@ def make_plugin_manager(*, load_entrypoints: bool = True, blocked: Iterable[str]
                 manager.register(importlib.import_module(name), name=name)
         # Registering validates argument names, check_pending the hook names: both are a broken plugin.
         if load_entrypoints:
-            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            _load_entry_points(manager)
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
         raise _validation_error(exc) from exc
-    except ImportError as exc:
-        raise PluginError(f"a plugin of the {ENTRY_POINT_GROUP!r} entry-point group failed to import: {exc}") from exc
     return manager
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    """Register the plugins of the ``embedsdk`` entry-point group, as pluggy's own loader does.
+
+    Done here rather than with ``load_setuptools_entrypoints`` so that a plugin that fails to import is named,
+    with the variable that blocks it.
+    """
+    for distribution in importlib.metadata.distributions():
+        for entry_point in distribution.entry_points:
+            name = entry_point.name
+            if entry_point.group != ENTRY_POINT_GROUP or manager.get_plugin(name) or manager.is_blocked(name):
+                continue
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {name!r} (distribution {distribution.metadata['name']}) failed to import: "
+                    f"{type(exc).__name__}: {exc}; reinstall or fix it, or block it with "
+                    f"EMBEDSDK_DISABLE_PLUGINS={name}"
+                ) from exc
+            manager.register(plugin, name=name)
 
 
 def add_plugin(manager: pluggy.PluginManager, plugin: object, name: str | None = None) -> str:

@@ -376,3 +376,15 @@ def test_a_fresh_runtime_builds_its_manager_on_first_use(monkeypatch):
         manager = fresh.plugin_manager
         assert fresh.plugin_manager is manager
         assert manager.get_plugin("embedsdk.retrieval.builtins") is not None
+
+
+def test_a_plugin_that_fails_to_import_is_named_with_the_fix(monkeypatch):
+    # The module the entry point names does not exist (an uninstalled dependency, a renamed module).
+    fake_installed(monkeypatch, FakeDistribution("embedsdk-broken", {"broken": "embedsdk_no_such_plugin_module"}))
+    with pytest.raises(PluginError) as caught:
+        make_plugin_manager()
+    message = str(caught.value)
+    assert "plugin 'broken' (distribution embedsdk-broken) failed to import" in message
+    assert "EMBEDSDK_DISABLE_PLUGINS=broken" in message
+    monkeypatch.setenv("EMBEDSDK_DISABLE_PLUGINS", "broken")
+    assert make_plugin_manager().get_plugin("broken") is None  # blocked plugins are not even imported

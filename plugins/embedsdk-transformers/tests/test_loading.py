@@ -110,6 +110,35 @@ def test_long_inputs_under_each_policy(tiny_bert):
     assert chunked.stats.chunked == 1 and np.isfinite(chunked.vectors).all()
 
 
+@pytest.mark.parametrize(
+    ("pooling", "st_mode"),
+    [("weightedmean", "weightedmean"), ("mean_sqrt_len", "mean_sqrt_len_tokens"), ("lasttoken", "lasttoken")],
+)
+def test_the_other_pooling_modes_match_sentence_transformers(tiny_bert, pooling, st_mode):
+    from sentence_transformers import SentenceTransformer, models
+
+    reference = SentenceTransformer(
+        modules=[models.Transformer(str(tiny_bert)), models.Pooling(32, pooling_mode=st_mode)], device="cpu"
+    )
+    expected = reference.encode(TEXTS, convert_to_numpy=True)
+    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling=pooling, cache=False)
+    np.testing.assert_allclose(result.vectors, expected, atol=1e-5)
+    assert result.space.pooling == pooling
+    # Each mode gives other vectors than mean pooling: the test would notice a mode silently mapped to mean.
+    mean = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling="mean", cache=False)
+    assert not np.allclose(result.vectors, mean.vectors, atol=1e-3)
+
+
+@pytest.mark.parametrize("device", ["tpu", "cuda:x", "gpu", ""])
+def test_an_unknown_device_is_refused_when_the_options_are_read(tiny_bert, device):
+    with pytest.raises(embedsdk.InvalidOptionError, match="option 'device'"):
+        embedsdk.embedder(f"hf/{tiny_bert}", device=device)
+    embedsdk.embed(["the cat"], provider=f"hf/{tiny_bert}")
+    # Even when every item is a cache hit, so no batch would run and no device would be touched.
+    with pytest.raises(embedsdk.InvalidOptionError, match="option 'device'"):
+        embedsdk.embed(["the cat"], provider=f"hf/{tiny_bert}", device=device)
+
+
 def test_bad_options_are_named(tiny_bert):
     with pytest.raises(embedsdk.InvalidOptionError, match="pooling"):
         embedsdk.embed(["x"], provider=f"hf/{tiny_bert}", pooling="median")
