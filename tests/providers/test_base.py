@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from embedsdk.testing.conformance import assert_implements
 from pydantic import BaseModel, ConfigDict
 
 import embedsdk
@@ -13,6 +11,7 @@ from embedsdk.errors import ConfigurationError, InvalidOptionError
 from embedsdk.providers.base import BaseEmbedder, NoOptions, parse_options
 from embedsdk.providers.protocols import Embedder, ProviderLimits
 from embedsdk.space import EmbeddingSpace
+from embedsdk.testing.conformance import assert_implements
 
 
 class HostedOptions(BaseModel):
