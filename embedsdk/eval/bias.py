@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from embedsdk.errors import InvalidInputError, UnknownProviderError
+from embedsdk.errors import InvalidInputError, InvalidOptionError
 from embedsdk.eval.result import CostMeter, TaskResult
 from embedsdk.eval.wordsets import WEAT_TESTS, WORD_SETS
 
@@ -76,7 +76,7 @@ def weat_statistics(
 def _resolve(x: Any, y: Any, a: Any, b: Any) -> tuple[str | None, dict[str, list[str]]]:
     if isinstance(x, str) and y is None and a is None and b is None:
         if x not in WEAT_TESTS:
-            raise UnknownProviderError(x, available=sorted(WEAT_TESTS), kind="WEAT test")
+            raise InvalidOptionError(f"unknown WEAT test {x!r}; built-in tests: {', '.join(sorted(WEAT_TESTS))}")
         names = WEAT_TESTS[x]
         return x, {key: list(WORD_SETS[name]) for key, name in zip("XYAB", names, strict=True)}
     sets = {}
@@ -126,7 +126,7 @@ def weat(
     Raises:
         InvalidInputError: an empty set, a non-word item, or a set the provider could not embed any word of
             (the coverage of every set is in the message); a test with fewer than 3 target words left.
-        UnknownProviderError: an unknown built-in test name (a KeyError listing the built-in ones).
+        InvalidOptionError: an unknown built-in test name (the message lists the built-in ones).
     """
     test, sets = _resolve(X, Y, A, B)
     meter = CostMeter(provider, cache=cache, progress=progress, options=options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from embedsdk.errors import UnknownProviderError
+from embedsdk.errors import InvalidOptionError
 from embedsdk.eval.bias import weat
 from embedsdk.eval.classify import classification
 from embedsdk.eval.clusters import clustering
@@ -33,14 +33,15 @@ def task(name: str) -> Callable[..., TaskResult]:
     """The task function called ``name``.
 
     Raises:
-        UnknownProviderError: no task has that name (a KeyError whose message lists close matches).
+        InvalidOptionError: no task has that name (the message suggests close matches).
     """
     found = TASKS.get(name) or TASKS.get(name.replace("-", "_"))
     if found is None:
         import difflib
 
         close = difflib.get_close_matches(name, TASKS, n=3, cutoff=0.5)
-        raise UnknownProviderError(name, suggestions=close, available=sorted(TASKS), kind="evaluation task")
+        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+        raise InvalidOptionError(f"unknown evaluation task {name!r}; {hint}tasks: {', '.join(TASKS)}")
     return found
 
 
@@ -48,6 +49,6 @@ def run(name: str, provider: Any, *args: Any, **kwargs: Any) -> TaskResult:
     """Run the task called ``name``: ``run("sts", "minilm", pairs)`` is ``sts("minilm", pairs)``.
 
     Raises:
-        UnknownProviderError: no task has that name.
+        InvalidOptionError: no task has that name.
     """
     return task(name)(provider, *args, **kwargs)
