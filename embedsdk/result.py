@@ -16,7 +16,11 @@ __all__ = ["EmbedStats", "Embeddings", "ItemFailure"]
 
 @dataclass
 class EmbedStats:
-    """What one call did: how many items came from the cache and how much work reached the provider."""
+    """What one call did: how many items came from the cache and how much work reached the provider.
+
+    ``words`` and ``oov_words`` are filled by word-vector providers (those with ``oov_report``): how many
+    words the items held and how many the vocabulary lacked, whatever the OOV policy did with them.
+    """
 
     items: int = 0
     unique: int = 0
@@ -26,6 +30,13 @@ class EmbedStats:
     tokens: int = 0
     truncated: int = 0
     chunked: int = 0
+    words: int = 0
+    oov_words: int = 0
+
+    @property
+    def oov_rate(self) -> float:
+        """Share of the words that were out of vocabulary (0.0 when no word was counted)."""
+        return self.oov_words / self.words if self.words else 0.0
 
 
 @dataclass
@@ -39,7 +50,8 @@ class Embeddings:
         space: The `EmbeddingSpace` of every row.
         errors: One `ItemFailure` per item that failed (empty when all succeeded).
         labels: What each row stands for when it is not the input item itself (words, for ``embed_words``).
-        stats: Cache hits, batches and tokens of the call.
+        stats: Cache hits, batches and tokens of the call (and OOV counts, for word-vector providers).
+        oov: Per item, the words the vocabulary lacked, for word-vector providers (None for the others).
     """
 
     vectors: np.ndarray
@@ -47,6 +59,7 @@ class Embeddings:
     errors: list[ItemFailure] = field(default_factory=list)
     labels: list[str] | None = None
     stats: EmbedStats = field(default_factory=EmbedStats)
+    oov: list[list[str]] | None = None
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if dtype is None or np.dtype(dtype) == self.vectors.dtype:

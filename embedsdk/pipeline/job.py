@@ -457,10 +457,23 @@ class EmbedJob:
         await asyncio.gather(*(send(batch) for batch in self.batches))
         return self.result()
 
+    def _oov_report(self) -> list[list[str]] | None:
+        """Per item, its out-of-vocabulary words, from providers with ``oov_report(items)`` (word vectors).
+
+        Asked of every item, cache hits included (it is lookups only), so the counts never depend on the cache.
+        """
+        report = getattr(self.embedder, "oov_report", None)
+        if not callable(report):
+            return None
+        counted = report(self.items)
+        self.stats.words = sum(words for words, _ in counted)
+        self.stats.oov_words = sum(len(missing) for _, missing in counted)
+        return [list(missing) for _, missing in counted]
+
     def result(self) -> Embeddings:
         """The merged `Embeddings`; raises `EmbeddingFailedError` (holding it) when ``on_error="raise"``."""
         errors = sorted(self.errors, key=lambda error: error.index)
-        result = Embeddings(self.rows, self.out_space, errors=errors, stats=self.stats)
+        result = Embeddings(self.rows, self.out_space, errors=errors, stats=self.stats, oov=self._oov_report())
         provider_errors = [e for e in errors if e.kind is not None and issubclass(e.kind, ProviderError)]
         if provider_errors and self.options.on_error == "raise":
             shown = "; ".join(e.message for e in provider_errors[:5])

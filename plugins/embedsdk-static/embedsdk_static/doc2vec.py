@@ -120,10 +120,14 @@ class Doc2VecEmbedder(BaseEmbedder):
         """Inference is per document; batches only group the calls."""
         return ProviderLimits(max_items_per_request=256)
 
-    def oov_report(self, items: Sequence[Any]) -> list[list[str]]:
-        """Per item, its words the model never saw in training (inference ignores them)."""
+    def oov_report(self, items: Sequence[Any]) -> list[tuple[int, list[str]]]:
+        """Per item, its number of words and those the model never saw in training (inference ignores them)."""
         vocab = self.model.wv.key_to_index
-        return [[w for w in self._split(str(item)) if w not in vocab] for item in items]
+        report: list[tuple[int, list[str]]] = []
+        for item in items:
+            words = self._split(str(item))
+            report.append((len(words), [w for w in words if w not in vocab]))
+        return report
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """One inferred vector per text, the same for the same text in every call."""

