@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from embedsdk.api import aembed, embed, embed_words, embedder, providers
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import (
@@ -45,7 +47,24 @@ from embedsdk.retrieval.exact import ExactIndex
 from embedsdk.retrieval.protocols import Hit, Index
 from embedsdk.space import EmbeddingSpace, cosine_similarity
 
+if typing.TYPE_CHECKING:
+    from embedsdk.eval.words import analogy, most_similar
+
 __version__ = "0.1.0"
+
+# The word tools live in embedsdk.eval (a layer above the api), loaded on first use: ``import embedsdk``
+# must not pull the evaluation package in, and the layers that import ``embedsdk`` must not depend on it.
+_LAZY = {"analogy": "embedsdk.eval.words", "most_similar": "embedsdk.eval.words"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'embedsdk' has no attribute {name!r}")
 
 __all__ = [
     "BaseEmbedder",
@@ -85,10 +104,12 @@ __all__ = [
     "UnknownProviderError",
     "__version__",
     "aembed",
+    "analogy",
     "cosine_similarity",
     "embed",
     "embed_words",
     "embedder",
     "hookimpl",
+    "most_similar",
     "providers",
 ]
