@@ -6,6 +6,8 @@ embedsdk embed [TEXT ...] [-f FILE] [-p ID] [-o OUT] [--role query|document] [--
                [--on-long error|truncate|chunk] [--no-cache] [-O key=value ...]
 embedsdk search PATH QUERY [-k 5] [-p ID] [--index exact] [--max-file-mb 5] [--passage-tokens N] [--no-cache]
                [-O key=value ...]
+embedsdk eval sts|retrieval|classification|clustering|document-similarity|weat DATA [-p ID ...] [--json|--markdown]
+embedsdk plot FILE [-o map.png] [-p ID] [--method auto|pca|umap]
 ```
 
 Every `EmbedSDKError` ends the command with ``embedsdk: error: <message>`` on stderr and exit code 2, the
@@ -26,7 +28,13 @@ from embedsdk.errors import EmbedSDKError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
-COMMAND_MODULES: tuple[str, ...] = ("embedsdk.cli.providers", "embedsdk.cli.embed", "embedsdk.cli.search")
+COMMAND_MODULES: tuple[str, ...] = (
+    "embedsdk.cli.providers",
+    "embedsdk.cli.embed",
+    "embedsdk.cli.search",
+    "embedsdk.cli.evaluate",
+    "embedsdk.cli.plot",
+)
 """Each module has ``add_parser(commands)``, which adds its subcommand(s) with ``command=`` set as default."""
 
 
