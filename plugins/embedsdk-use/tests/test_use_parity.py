@@ -76,3 +76,14 @@ def test_batched_equals_one_at_a_time(corpus):
     # And through the pipeline with batch_size=1 (no cache reuse: the cache folder is per test).
     piped = embedsdk.embed(texts, provider="muse", batch_size=1, cache=False).vectors
     np.testing.assert_allclose(together, piped, atol=2e-6)
+
+
+def test_bfloat16_compute_stays_close_and_is_its_own_space(corpus, reference):
+    texts = corpus.sample()[:12] + corpus.long[:1]
+    fast = embedsdk.embed(texts, provider="muse", dtype="bfloat16")
+    exact = embedsdk.embed(texts, provider="muse")
+    assert fast.space.extra == {"compute_dtype": "bfloat16"} and exact.space.extra == {}
+    assert fast.space.fingerprint() != exact.space.fingerprint()
+    theirs = np.asarray(reference.encode(texts))
+    assert (fast.vectors * theirs).sum(axis=1).min() >= 0.9999
+    assert not np.array_equal(fast.vectors, exact.vectors)  # it really computed in bfloat16
