@@ -102,7 +102,7 @@ def split_holdout(examples: Sequence[T], holdout: float, seed: int) -> tuple[lis
 
     Raises:
         InvalidOptionError: ``holdout`` outside 0..0.5.
-        InvalidInputError: fewer than 2 examples would be left to train on.
+        InvalidInputError: no example would be left to train on.
     """
     if not 0 <= holdout <= 0.5:
         raise InvalidOptionError(f"holdout must be a share between 0 and 0.5, not {holdout}")
@@ -110,8 +110,8 @@ def split_holdout(examples: Sequence[T], holdout: float, seed: int) -> tuple[lis
     random.Random(seed).shuffle(order)
     kept = round(len(examples) * holdout)
     train = [examples[i] for i in order[kept:]]
-    if len(train) < 2:
-        raise InvalidInputError(f"only {len(train)} training examples after holding out {kept}; give more data")
+    if not train:
+        raise InvalidInputError(f"no training example is left after holding out {kept}; give more data")
     return train, [examples[i] for i in order[:kept]]
 
 
