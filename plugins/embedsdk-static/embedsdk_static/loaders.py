@@ -111,7 +111,9 @@ def detect_format(path: Path) -> tuple[Path, str]:
         # fastText files older than the magic number start straight with their binary arguments.
         return path, "fasttext-bin" if path.suffix == ".bin" else "glove"
     first_space = head.find(b" ", first_end + 1)
+    # Text: the first word's values are digits, signs and spaces up to the line's end; binary: raw floats.
     sample = head[first_space + 1 : first_space + 1 + min(4 * header[1], 256)] if first_space > 0 else b""
+    sample = sample.split(b"\n", 1)[0]
     return path, "word2vec" if set(sample) <= _NUMERIC else "word2vec-binary"
 
 
