@@ -96,7 +96,9 @@ class CostMeter:
         provider: An id, an alias or an Embedder.
         cache: Passed to `embedsdk.embed` (True: the default cache).
         progress: Passed to `embedsdk.embed` (True: a progress bar on stderr).
-        options: Provider options, passed to `embedsdk.embed`.
+        options: Provider options and `embedsdk.embed` arguments. Items over the provider's token limit are
+            truncated unless ``on_long`` says otherwise, as the reference evaluators (sentence-transformers,
+            MTEB) do.
     """
 
     def __init__(
@@ -105,7 +107,7 @@ class CostMeter:
         self.provider = provider
         self.cache = cache
         self.progress = progress
-        self.options = dict(options or {})
+        self.options = {"on_long": "truncate", **(options or {})}
         self.cost = EvalCost()
         self.provider_id = provider if isinstance(provider, str) else ""
 

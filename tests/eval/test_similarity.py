@@ -68,3 +68,12 @@ def test_minilm_matches_sentence_transformers_evaluator(minilm: str) -> None:
     theirs = evaluator(model)
     assert ours.spearman == pytest.approx(theirs["dev_spearman_cosine"], abs=0.005)
     assert ours.spearman > 0.8
+
+
+def test_long_sentences_are_truncated_as_reference_evaluators_do(fake: FakeEmbedder) -> None:
+    long = " ".join(f"word{i}" for i in range(100))  # the fake reads 64 tokens at most
+    pairs = [(long, "word1 word2", 2.0), ("a b", "a b", 5.0), ("a b", "c d", 0.0)]
+    cost = sts("fake/test", pairs).cost
+    assert (cost.items, cost.tokens) == (4, 64 + 2 + 2 + 2)  # the long one counts its first 64 tokens
+    with pytest.raises(InvalidInputError, match=r"sentences: .*token"):
+        sts("fake/test", pairs, on_long="error")
