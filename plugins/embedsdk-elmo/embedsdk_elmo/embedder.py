@@ -98,17 +98,23 @@ class ElmoEmbedder(BaseEmbedder):
     def space(self) -> EmbeddingSpace:
         """Model, content revision, dimension, layer and word limit of the sentence vectors."""
         if self._space is None:
-            engine = self._load()
+            from embedsdk_elmo.weights import output_shape
+
+            files = self.files
+            layers, dim = output_shape(files)  # from the configuration: a cache hit never loads weights
+            layer = self.options.layer
+            if isinstance(layer, int) and layer >= layers:
+                raise InvalidOptionError(f"{self.provider_id}: layer must be below {layers}, got {layer}")
             self._space = EmbeddingSpace(
                 provider=self.provider_id,
-                model=self.model_name if self.model_name != DEFAULT_MODEL else f"elmo:{self.files.folder.name}",
-                revision=files_revision(self.files),
-                dim=engine.dim,
+                model=self.model_name if self.model_name != DEFAULT_MODEL else f"elmo:{files.folder.name}",
+                revision=files_revision(files),
+                dim=dim,
                 normalized=False,
                 pooling="mean",
                 dtype="float32",
                 max_tokens=self.options.max_words,
-                extra={"layer": str(self.options.layer), "format": self.files.kind, "tokenizer": "elmo-words-1"},
+                extra={"layer": str(layer), "format": files.kind, "tokenizer": "elmo-words-1"},
             )
         return self._space
 
@@ -143,10 +149,6 @@ class ElmoEmbedder(BaseEmbedder):
             engine = ElmoEngine(files, device=pick_device(self.options.device))
             if self.options.layer == "mix" and files.mix is not None:
                 self._mix = read_scalar_mix(files.mix, engine.n_layers)
-            if isinstance(self.options.layer, int) and self.options.layer >= engine.n_layers:
-                raise InvalidOptionError(
-                    f"{self.provider_id}: layer must be below {engine.n_layers}, got {self.options.layer}"
-                )
             self._engine = engine
             return engine
 

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from embedsdk.errors import ConfigurationError
+from embedsdk_elmo.config import ElmoConfig
 from embedsdk_elmo.locate import ElmoFiles
-from embedsdk_elmo.model import Elmo, ElmoConfig
+from embedsdk_elmo.model import Elmo
 from embedsdk_elmo.vocab import BOS, EOS, Characters
 from embedsdk_elmo.weights import load_files
 

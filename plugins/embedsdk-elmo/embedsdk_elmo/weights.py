@@ -30,17 +30,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from embedsdk.errors import ConfigurationError
+from embedsdk_elmo.config import ElmoConfig
 from embedsdk_elmo.locate import ElmoFiles
-from embedsdk_elmo.model import ElmoConfig
 from embedsdk_elmo.vocab import ByteCharacters, Characters, DictionaryCharacters, read_dictionary
 
-__all__ = ["PACKAGED_CONFIGS", "load_allennlp", "load_files", "load_manylangs", "read_manylangs_config"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "PACKAGED_CONFIGS",
+    "load_allennlp",
+    "load_files",
+    "load_manylangs",
+    "output_shape",
+    "read_manylangs_config",
+]
 
 _SAMPLE_CONFIG: dict[str, Any] = {
     "encoder": {"name": "elmo", "projection_dim": 512, "cell_clip": 3, "proj_clip": 3, "dim": 4096, "n_layers": 2},
@@ -69,6 +78,20 @@ def load_files(files: ElmoFiles) -> tuple[ElmoConfig, dict[str, torch.Tensor], C
     if files.kind == "allennlp":
         return load_allennlp(files.options, files.weights)
     return load_manylangs(files.folder)
+
+
+def output_shape(files: ElmoFiles) -> tuple[int, int]:
+    """``(number of output layers, vector width)`` from the configuration alone, without loading weights."""
+    if files.kind == "allennlp":
+        lstm = _get(_read_json(files.options), files.options, "lstm")
+        layers, projection = lstm.get("n_layers", 2), _get(lstm, files.options, "projection_dim")
+    else:
+        encoder = _get(read_manylangs_config(files.folder), files.folder / "config.json", "encoder")
+        layers, projection = encoder.get("n_layers", 2), _get(encoder, files.folder / "config.json", "projection_dim")
+    try:
+        return 1 + int(layers), 2 * int(projection)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{files.folder}: n_layers and projection_dim must be integers ({exc})") from exc
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -105,6 +128,8 @@ def _clip(value: Any) -> float | None:
 
 
 def _check(tensor: Any, shape: tuple[int, ...], source: Path, name: str) -> torch.Tensor:
+    import torch
+
     if tensor is None:
         raise ConfigurationError(f"{source} lacks {name!r}; the file is incomplete or of another model")
     result = torch.as_tensor(np.asarray(tensor, dtype=np.float32)) if not isinstance(tensor, torch.Tensor) else tensor
@@ -144,6 +169,7 @@ def _allennlp_config(options: Path) -> ElmoConfig:
 def load_allennlp(options: Path, weights: Path) -> tuple[ElmoConfig, dict[str, torch.Tensor], Characters]:
     """Read AllenNLP's ``options.json`` + ``weights.hdf5`` (layout in the module docstring)."""
     import h5py
+    import torch
 
     config = _allennlp_config(options)
     if config.activation not in ("relu", "tanh"):
@@ -236,6 +262,8 @@ def read_manylangs_config(folder: Path) -> dict[str, Any]:
 
 
 def _load_state(path: Path) -> dict[str, torch.Tensor]:
+    import torch
+
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises pickle, zip and runtime errors for broken or unsafe files
@@ -247,6 +275,8 @@ def _load_state(path: Path) -> dict[str, torch.Tensor]:
 
 def load_manylangs(folder: Path) -> tuple[ElmoConfig, dict[str, torch.Tensor], Characters]:
     """Read an ELMoForManyLangs folder (see the module docstring)."""
+    import torch
+
     source = folder / "config.json"
     model = read_manylangs_config(folder)
     encoder, embedder = _get(model, source, "encoder"), _get(model, source, "token_embedder")
