@@ -43,6 +43,7 @@ from embedsdk.providers.base import BaseEmbedder
 from embedsdk.providers.protocols import Embedder, ProviderLimits, Tokenizer
 from embedsdk.providers.registry import EmbedderRegistry
 from embedsdk.result import Embeddings, EmbedStats
+from embedsdk.retrieval.collection import Collection
 from embedsdk.retrieval.exact import ExactIndex
 from embedsdk.retrieval.protocols import Hit, Index
 from embedsdk.space import EmbeddingSpace, cosine_similarity
@@ -68,6 +69,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "BaseEmbedder",
+    "Collection",
     "ConfigurationError",
     "CorruptFileError",
     "EmbedSDKError",

@@ -7,6 +7,7 @@
 | ``EMBEDSDK_CACHE``        | ``0`` turns the cache off for every call                | on                    |
 | ``EMBEDSDK_DISABLE_PLUGINS`` | plugin names not to load (comma separated)           | none                  |
 | ``EMBEDSDK_MAX_RETRIES``  | retries of a rate-limited request                       | 5                     |
+| ``EMBEDSDK_COLLECTIONS_DIR`` | folder of named collections (``Collection("name")``) | user data dir         |
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from embedsdk.errors import ConfigurationError
 
-__all__ = ["DEFAULT_PROVIDER", "cache_dir", "cache_enabled", "default_provider", "max_retries"]
+__all__ = ["DEFAULT_PROVIDER", "cache_dir", "cache_enabled", "collections_dir", "default_provider", "max_retries"]
 
 DEFAULT_PROVIDER = "minilm"
 
@@ -34,6 +35,16 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("embedsdk")) / "vectors"
+
+
+def collections_dir() -> Path:
+    """``EMBEDSDK_COLLECTIONS_DIR``, else ``<user data dir>/embedsdk/collections`` (platformdirs)."""
+    configured = os.environ.get("EMBEDSDK_COLLECTIONS_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("embedsdk")) / "collections"
 
 
 def cache_enabled() -> bool:

@@ -6,6 +6,7 @@ embedsdk embed [TEXT ...] [-f FILE] [-p ID] [-o OUT] [--role query|document] [--
                [--on-long error|truncate|chunk] [--no-cache] [-O key=value ...]
 embedsdk search PATH QUERY [-k 5] [-p ID] [--index exact] [--max-file-mb 5] [--passage-tokens N] [--no-cache]
                [-O key=value ...]
+embedsdk collection add NAME PATH... | collection search NAME QUERY [-k 5] | collection info NAME
 embedsdk eval sts|retrieval|classification|clustering|document-similarity|weat DATA [-p ID ...] [--json|--markdown]
 embedsdk plot FILE [-o map.png] [-p ID] [--method auto|pca|umap]
 ```
@@ -32,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "embedsdk.cli.providers",
     "embedsdk.cli.embed",
     "embedsdk.cli.search",
+    "embedsdk.cli.collection",
     "embedsdk.cli.evaluate",
     "embedsdk.cli.plot",
 )
