@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from embedsdk_clip.checkpoint import Weights, load_state_dict, resolve_weights
 from embedsdk_clip.embedder import ClipEmbedder, ClipOptions, parse_clip_id
-from embedsdk_clip.images import ImageDecodeError, load_image
 from embedsdk_clip.tokenizer import ClipTokenizer
 
 __all__ = [
     "ClipEmbedder",
     "ClipOptions",
     "ClipTokenizer",
-    "ImageDecodeError",
     "Weights",
-    "load_image",
     "load_state_dict",
     "parse_clip_id",
     "resolve_weights",

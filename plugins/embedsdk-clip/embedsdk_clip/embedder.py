@@ -21,12 +21,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedsdk.errors import ConfigurationError, InvalidOptionError, ItemRejectedError, MissingDependencyError
+from embedsdk.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    InvalidOptionError,
+    ItemRejectedError,
+    MissingDependencyError,
+)
+from embedsdk.pipeline.items import DECODE_POLICY, DEFAULT_MAX_PIXELS, load_image
 from embedsdk.providers.base import BaseEmbedder
 from embedsdk.providers.protocols import ProviderLimits
 from embedsdk.space import EmbeddingSpace
 from embedsdk_clip.checkpoint import Weights, file_digest, load_state_dict, resolve_weights
-from embedsdk_clip.images import DECODE_POLICY, DEFAULT_MAX_PIXELS, ImageDecodeError, load_image
 from embedsdk_clip.tokenizer import ClipTokenizer
 
 __all__ = ["ClipEmbedder", "ClipOptions", "encode_text_trimmed", "parse_clip_id", "pick_device"]
@@ -44,7 +50,7 @@ class ClipOptions(BaseModel):
         precision: Compute precision; vectors are always returned as float32.
         batch_size: Items (texts or images) per forward pass at most.
         max_image_pixels: Largest image decoded at full size; larger JPEGs are decoded at reduced scale,
-            other larger images are refused (see `embedsdk_clip.images`).
+            other larger images are refused (see `embedsdk.pipeline.items.load_image`).
         cache_dir: Hugging Face cache folder for hub weights (default: the hub's own).
     """
 
@@ -203,6 +209,12 @@ class ClipEmbedder(BaseEmbedder):
                     "image_decode": DECODE_POLICY,
                     "quick_gelu": str(self.quick_gelu).lower(),
                     **({"compute_precision": self.options.precision} if self.options.precision != "fp32" else {}),
+                    # The JPEG reduced-scale decode depends on the pixel limit.
+                    **(
+                        {"max_image_pixels": str(self.options.max_image_pixels)}
+                        if self.options.max_image_pixels != DEFAULT_MAX_PIXELS
+                        else {}
+                    ),
                 },
             )
         return self._space
@@ -288,7 +300,7 @@ class ClipEmbedder(BaseEmbedder):
         for item in items:
             try:
                 tensors.append(transform(load_image(item, self.options.max_image_pixels)))
-            except ImageDecodeError as exc:
+            except InvalidInputError as exc:
                 raise ItemRejectedError(f"cannot use the image: {exc}") from exc
         return torch.stack(tensors)
 

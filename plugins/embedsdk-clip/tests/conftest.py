@@ -7,16 +7,12 @@
 - ``tiny_reference``: open_clip's own model and transform, loaded from ``tiny_checkpoint`` by open_clip's
   code: the parity oracle.
 - ``images``: small image files of several kinds written to a temp folder; ``picture`` makes pixels.
-- ``giant``: writes huge images without ever holding their pixels (`giant_jpeg`, `giant_png`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import embedsdk_clip.plugin
@@ -124,63 +120,3 @@ def images(tmp_path) -> dict[str, Path]:
 @pytest.fixture(name="picture")
 def picture_fixture():
     return picture
-
-
-# -- huge images, written without holding their pixels ---------------------------------------------------
-# `giant_jpeg` writes a valid baseline JPEG of a flat gray picture at any size: headers from a tiny JPEG
-# Pillow writes (4:4:4, standard Huffman tables), the frame size patched, and scan data made of the same
-# 14-bit MCU repeated (Y: DC diff 0 = ``00`` + EOB ``1010``; Cb, Cr: DC ``00`` + EOB ``00``). A 20,000 x
-# 20,000 picture is about 11 MB on disk. `giant_png` writes a PNG header of any size (and a few rows).
-def giant_jpeg(path: Path, width: int, height: int) -> Path:
-    from PIL import Image
-
-    assert width % 32 == 0 and height % 8 == 0, "whole MCUs, and 4 MCUs per 7-byte pattern"
-    small = io.BytesIO()
-    Image.new("RGB", (8, 8), (128, 128, 128)).save(small, "JPEG", quality=90, subsampling=0, optimize=False)
-    data = small.getvalue()
-    sof = data.index(b"\xff\xc0")
-    header = bytearray(data[: data.index(b"\xff\xda")])
-    struct.pack_into(">HH", header, sof + 5, height, width)
-    sos = data.index(b"\xff\xda")
-    sos_length = struct.unpack(">H", data[sos + 2 : sos + 4])[0]
-    scan_header = data[sos : sos + 2 + sos_length]
-    # 4 MCUs of "00101000000000" are 56 bits = 7 bytes, none of them 0xFF (no byte stuffing needed).
-    bits = "00101000000000" * 4
-    pattern = int(bits, 2).to_bytes(7, "big")
-    mcus = (width // 8) * (height // 8)
-    with path.open("wb") as out:
-        out.write(bytes(header))
-        out.write(scan_header)
-        block = pattern * 4096
-        left = mcus // 4
-        while left:
-            take = min(left, 4096)
-            out.write(block if take == 4096 else pattern * take)
-            left -= take
-        out.write(b"\xff\xd9")
-    return path
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-
-def giant_png(path: Path, width: int, height: int) -> Path:
-    """A PNG whose header says ``width`` x ``height``; only its first rows are really there."""
-    row = b"\x00" + b"\x80" * (width * 3)
-    parts = [zlib.compress(row * 4)]
-    with path.open("wb") as out:
-        out.write(b"\x89PNG\r\n\x1a\n")
-        out.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
-        out.write(_chunk(b"IDAT", b"".join(parts)))
-        out.write(_chunk(b"IEND", b""))
-    return path
-
-
-@pytest.fixture()
-def giant():
-    class Giant:
-        jpeg = staticmethod(giant_jpeg)
-        png = staticmethod(giant_png)
-
-    return Giant

@@ -7,12 +7,14 @@ import io
 import pickle
 from pathlib import Path
 
+import embedsdk_clip.plugin
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import embedsdk
+import embedsdk.testing
 from embedsdk.errors import ConfigurationError, InputTooLongError, InvalidOptionError, ModelNotFoundError
 
 TEXTS = ["a photo of a cat", "a dog on a beach", "x", "an astronaut riding a horse on the moon"]
@@ -88,8 +90,9 @@ def test_deterministic_across_embedders(tiny_checkpoint, images):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     items = [*TEXTS, *images.values()]
     first = embedsdk.embed(items, provider=provider, cache=False).vectors
-    embedsdk.api.clear_embedders()
-    second = embedsdk.embed(items, provider=provider, cache=False).vectors
+    with embedsdk.testing.isolated_runtime(embedsdk_clip.plugin):  # a fresh runtime builds a fresh model
+        assert embedsdk.embedder(provider)._loaded is None
+        second = embedsdk.embed(items, provider=provider, cache=False).vectors
     assert np.array_equal(first, second)
 
 
