@@ -43,3 +43,11 @@ def test_searching_a_collection_that_does_not_exist(
     monkeypatch.setenv("EMBEDSDK_COLLECTIONS_DIR", str(tmp_path))
     assert main(["collection", "search", "nothing", "query"]) == 2
     assert "embedsdk collection add nothing" in capsys.readouterr().err
+
+
+def test_search_takes_the_flat_index_from_the_registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.txt").write_text("the cat sat on the mat")
+    (tmp_path / "b.txt").write_text("stock markets fell sharply")
+    with fake_provider("fake/test", dim=64):
+        assert main(["search", str(tmp_path), "cat mat", "-p", "fake/test", "--index", "flat", "-k", "1"]) == 0
+    assert "a.txt" in capsys.readouterr().out
