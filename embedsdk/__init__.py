@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing
 
-from embedsdk.api import aembed, embed, embed_words, embedder, providers
+from embedsdk.api import aembed, embed, embed_words, embedder, providers, zero_shot
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import (
     ConfigurationError,
@@ -42,7 +42,7 @@ from embedsdk.plugins.registries import IndexRegistry, OOVStrategyRegistry
 from embedsdk.providers.base import BaseEmbedder
 from embedsdk.providers.protocols import Embedder, ProviderLimits, Tokenizer
 from embedsdk.providers.registry import EmbedderRegistry
-from embedsdk.result import Embeddings, EmbedStats
+from embedsdk.result import Embeddings, EmbedStats, ZeroShotResult
 from embedsdk.retrieval.collection import Collection
 from embedsdk.retrieval.exact import ExactIndex
 from embedsdk.retrieval.protocols import Hit, Index
@@ -104,6 +104,7 @@ __all__ = [
     "UnknownIndexError",
     "UnknownOOVStrategyError",
     "UnknownProviderError",
+    "ZeroShotResult",
     "__version__",
     "aembed",
     "analogy",
@@ -114,4 +115,5 @@ __all__ = [
     "hookimpl",
     "most_similar",
     "providers",
+    "zero_shot",
 ]

@@ -1,4 +1,4 @@
-"""The public calls: `embed`, `aembed`, `embedder`, `embed_words`, `providers`.
+"""The public calls: `embed`, `aembed`, `embedder`, `embed_words`, `providers`, `zero_shot`.
 
 They resolve the provider (an id, an alias or an Embedder) and hand the rest of the call to an
 `embedsdk.pipeline.EmbedJob`.
@@ -11,15 +11,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embedsdk import runtime, settings
 from embedsdk.cache import EmbeddingCache
-from embedsdk.errors import InvalidOptionError
+from embedsdk.errors import InvalidInputError, InvalidOptionError
+from embedsdk.pipeline.items import is_image_item
 from embedsdk.pipeline.job import CacheArg, EmbedJob, JobOptions, ProgressArg
 from embedsdk.providers.protocols import Embedder
 from embedsdk.providers.registry import ProviderInfo
-from embedsdk.result import Embeddings
+from embedsdk.result import Embeddings, ZeroShotResult
 
-__all__ = ["aembed", "embed", "embed_words", "embedder", "providers"]
+__all__ = ["aembed", "embed", "embed_words", "embedder", "providers", "zero_shot"]
 
 
 def providers() -> list[ProviderInfo]:
@@ -175,3 +178,85 @@ def embed_words(
         )
     result: Embeddings = model.embed_words(sentence, words)
     return result
+
+
+
+def zero_shot(
+    images: Any,
+    labels: Sequence[str],
+    provider: str | Embedder | None = "clip",
+    *,
+    template: str | Sequence[str] = "a photo of a {}",
+    cache: CacheArg = True,
+    batch_size: int | None = None,
+    on_error: str = "raise",
+    progress: ProgressArg = None,
+    **options: Any,
+) -> ZeroShotResult:
+    """Label images with no training: which label's prompt is each image closest to, as CLIP does it.
+
+    Each label becomes a prompt (``template`` with ``{}`` replaced by the label; several templates are
+    averaged per label, CLIP's prompt ensembling); images and prompts are embedded in the provider's shared
+    space, and each image gets a softmax over labels of the model's logit scale times the cosines.
+
+    Args:
+        images: Image items (`pathlib.Path`, bytes, PIL images, numpy arrays), or one of them.
+        labels: The candidate labels, such as ``["cat", "dog"]``.
+        provider: Any provider whose modalities include text and image (default ``clip``).
+        template: The prompt of a label, with ``{}`` where the label goes, or several such prompts.
+        cache: As for `embed`.
+        batch_size: As for `embed`.
+        on_error: ``"raise"``, or ``"collect"`` to keep going past images that fail (NaN rows, named in
+            ``.errors``).
+        progress: As for `embed`.
+        **options: Provider options.
+
+    Returns:
+        `ZeroShotResult`: ``.probs`` (n_images x n_labels), ``.labels``, ``.best``, ``.top(k)``.
+
+    Raises:
+        InvalidOptionError: the provider does not embed both text and images, or a bad label or template.
+        InvalidInputError: an image item is text or cannot be embedded (its index is in the message).
+    """
+    model = _as_embedder(provider, options)
+    name = getattr(model, "provider_id", provider)
+    if not {"text", "image"} <= frozenset(getattr(model, "modalities", ())):
+        raise InvalidOptionError(
+            f"zero_shot needs a provider that embeds text and images in one space; {name} embeds "
+            f"{', '.join(sorted(getattr(model, 'modalities', ())))}: use provider='clip' or 'clip/<architecture>:<weights>'"
+        )
+    labels = [labels] if isinstance(labels, str) else list(labels)
+    if not labels or not all(isinstance(label, str) and label.strip() for label in labels):
+        raise InvalidOptionError(f"labels must be a non-empty list of non-empty strings, not {labels!r}")
+    templates = [template] if isinstance(template, str) else list(template)
+    if not templates or not all(isinstance(t, str) and "{}" in t for t in templates):
+        raise InvalidOptionError(
+            f"template must hold '{{}}' where the label goes (like 'a photo of a {{}}'), not {template!r}"
+        )
+    if is_image_item(images) and not (isinstance(images, np.ndarray) and images.ndim == 4):
+        images = [images]  # one image (an (N, H, W, C) array is N images)
+    items = list(images)
+    texts = [n for n, item in enumerate(items) if isinstance(item, str)]
+    if texts:
+        raise InvalidInputError(
+            f"images {texts[:5]} are str, which embedsdk reads as text; pass pathlib.Path(...) for image files"
+        )
+    prompts = [[t.replace("{}", label) for t in templates] for label in labels]
+    call: dict[str, Any] = {"cache": cache, "batch_size": batch_size, "progress": progress, "normalize": True}
+    flat = [prompt for group in prompts for prompt in group]
+    text = embed(flat, provider=model, **call).vectors.reshape(len(labels), len(templates), -1).mean(axis=1)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    pictures = embed(items, provider=model, on_error=on_error, **call)
+    similarities = pictures.vectors @ text.T
+    scale = float(getattr(model, "logit_scale", None) or 100.0)
+    logits = scale * similarities
+    exp = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+    probs = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return ZeroShotResult(
+        probs=probs,
+        labels=labels,
+        similarities=similarities.astype(np.float32),
+        logit_scale=scale,
+        prompts=prompts,
+        errors=list(pictures.errors),
+    )

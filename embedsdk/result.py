@@ -11,7 +11,7 @@ import numpy as np
 from embedsdk.errors import ItemFailure
 from embedsdk.space import EmbeddingSpace, cosine_similarity
 
-__all__ = ["EmbedStats", "Embeddings", "ItemFailure"]
+__all__ = ["EmbedStats", "Embeddings", "ItemFailure", "ZeroShotResult"]
 
 
 @dataclass
@@ -113,3 +113,46 @@ class Embeddings:
         if isinstance(other, Embeddings):
             self.space.check_comparable(other.space)
         return cosine_similarity(self.vectors, other)
+
+
+@dataclass
+class ZeroShotResult:
+    """Zero-shot labels of images (`embedsdk.zero_shot`): a softmax over labels of the model's logit scale
+    times the cosine between each image and each label's prompt, as CLIP does it.
+
+    Attributes:
+        probs: float32 array ``(n_images, n_labels)``; each row sums to 1 (NaN for an image that failed).
+        labels: The labels, in the order of the columns.
+        similarities: The cosines behind ``probs``, same shape.
+        logit_scale: The temperature applied to the cosines (the model's own; 100 for OpenAI's CLIP).
+        prompts: The texts embedded for each label (one per template).
+        errors: One `ItemFailure` per image that failed (with ``on_error="collect"``).
+    """
+
+    probs: np.ndarray
+    labels: list[str]
+    similarities: np.ndarray
+    logit_scale: float
+    prompts: list[list[str]] = field(default_factory=list)
+    errors: list[ItemFailure] = field(default_factory=list)
+
+    @property
+    def best(self) -> list[str | None]:
+        """The most probable label of each image (None for an image that failed)."""
+        return [
+            None if np.isnan(row).any() else self.labels[int(np.argmax(row))] for row in np.asarray(self.probs)
+        ]
+
+    def top(self, k: int = 3) -> list[list[tuple[str, float]]]:
+        """The ``k`` most probable ``(label, probability)`` pairs of each image, best first."""
+        ranked = []
+        for row in np.asarray(self.probs):
+            if np.isnan(row).any():
+                ranked.append([])
+                continue
+            order = np.argsort(-row, kind="stable")[:k]
+            ranked.append([(self.labels[int(n)], float(row[n])) for n in order])
+        return ranked
+
+    def __len__(self) -> int:
+        return int(self.probs.shape[0])

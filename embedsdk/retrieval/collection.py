@@ -23,6 +23,7 @@ default).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
 import shutil
@@ -390,7 +391,12 @@ class Collection:
         own = [str(i) for i in self._store.chunk_ids([id])]
         if not own:
             raise UnknownIdError([id], "the collection")
-        vector = normalize_rows(np.mean([self._index.vector(i) for i in own], axis=0, keepdims=True))
+        if hasattr(self._index, "vector"):
+            rows = [self._index.vector(i) for i in own]
+        else:  # ExactIndex: rows in the order of its ids
+            position = {chunk: n for n, chunk in enumerate(self._index.ids)}
+            rows = [self._index.vectors[position[i]] for i in own]
+        vector = normalize_rows(np.mean(rows, axis=0, keepdims=True))
         skipped = own + [str(i) for i in self._store.chunk_ids(list(exclude))]
         return self._search(vector, k, filter, True, exclude=skipped)
 
@@ -400,9 +406,15 @@ class Collection:
         k = check_k(k)
         total = len(self._index)
         fetch = k if not group else min(max(4 * k, 20), max(total, 1))
+        skipped = set(exclude)
+        # Backends built on SlotIndex take exclude= natively; others (ExactIndex) over-fetch and drop.
+        native = "exclude" in inspect.signature(self._index.search).parameters
         while True:
-            options = {"exclude": exclude} if exclude else {}
-            hits = self._index.search(vector, k=fetch, filter=filter, **options)[0]
+            if native and skipped:
+                hits = self._index.search(vector, k=fetch, filter=filter, exclude=list(skipped))[0]
+            else:
+                wanted = min(fetch + len(skipped), max(total, 1))
+                hits = [h for h in self._index.search(vector, k=wanted, filter=filter)[0] if h.id not in skipped]
             best: dict[str, Hit] = {}
             for hit in hits:
                 key = hit.metadata.get(DOC_KEY, hit.id) if group else hit.id

@@ -174,3 +174,10 @@ def test_kill_9_during_add_leaves_the_old_state(tmp_path: Path, fake: FakeEmbedd
     reopened = Collection(tmp_path / "c")
     assert len(reopened) == 2 and len(reopened.index) == reopened.info()["chunks"]
     assert {h.id for h in reopened.search("storms", k=5)} == {"f", "s"}
+
+
+def test_the_exact_index_works_as_a_collection_index(tmp_path: Path, fake: FakeEmbedder) -> None:
+    docs = Collection(tmp_path / "c", provider="fake/test", index="exact")
+    docs.add([FRUIT, "apples pears cherries", "apples pears", SKY], ids=["f1", "f2", "f3", "sky"])
+    assert [h.id for h in docs.similar_to("f1", k=2)] == ["f2", "f3"]
+    assert [h.id for h in Collection(tmp_path / "c").search("clouds rain storms", k=1)] == ["sky"]
