@@ -180,7 +180,6 @@ def embed_words(
     return result
 
 
-
 def zero_shot(
     images: Any,
     labels: Sequence[str],

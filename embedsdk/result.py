@@ -117,8 +117,10 @@ class Embeddings:
 
 @dataclass
 class ZeroShotResult:
-    """Zero-shot labels of images (`embedsdk.zero_shot`): a softmax over labels of the model's logit scale
-    times the cosine between each image and each label's prompt, as CLIP does it.
+    """Zero-shot labels of images, as `embedsdk.zero_shot` returns them.
+
+    Each row is a softmax over labels of the model's logit scale times the cosine between the image and
+    each label's prompt, as CLIP does it.
 
     Attributes:
         probs: float32 array ``(n_images, n_labels)``; each row sums to 1 (NaN for an image that failed).
@@ -139,9 +141,8 @@ class ZeroShotResult:
     @property
     def best(self) -> list[str | None]:
         """The most probable label of each image (None for an image that failed)."""
-        return [
-            None if np.isnan(row).any() else self.labels[int(np.argmax(row))] for row in np.asarray(self.probs)
-        ]
+        rows = np.asarray(self.probs)
+        return [None if np.isnan(row).any() else self.labels[int(np.argmax(row))] for row in rows]
 
     def top(self, k: int = 3) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable ``(label, probability)`` pairs of each image, best first."""
