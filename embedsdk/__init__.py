@@ -56,9 +56,15 @@ __version__ = "0.1.0"
 # The word tools live in embedsdk.eval (a layer above the api), loaded on first use: ``import embedsdk``
 # must not pull the evaluation package in, and the layers that import ``embedsdk`` must not depend on it.
 _LAZY = {"analogy": "embedsdk.eval.words", "most_similar": "embedsdk.eval.words"}
+# Subpackages with heavy optional dependencies, reachable as ``embedsdk.eval`` after a bare ``import embedsdk``.
+_SUBPACKAGES = ("eval", "plot", "train")
 
 
 def __getattr__(name: str) -> object:
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY:
         import importlib
 

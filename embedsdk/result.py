@@ -146,7 +146,7 @@ class ZeroShotResult:
 
     def top(self, k: int = 3) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable ``(label, probability)`` pairs of each image, best first."""
-        ranked = []
+        ranked: list[list[tuple[str, float]]] = []
         for row in np.asarray(self.probs):
             if np.isnan(row).any():
                 ranked.append([])

@@ -21,8 +21,11 @@ def test_unknown_task_lists_close_matches() -> None:
         embedsdk.eval.run("stss", "fake/test", [])
 
 
-def test_import_stays_light() -> None:
-    code = "import sys, embedsdk.eval; print(sorted(m for m in ('torch', 'sklearn', 'matplotlib') if m in sys.modules))"
+def test_import_stays_light_and_the_packages_are_reachable_from_embedsdk() -> None:
+    code = (
+        "import sys, embedsdk; embedsdk.eval.sts, embedsdk.train.contrastive, embedsdk.plot.map; "
+        "print(sorted(m for m in ('torch', 'sklearn', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
