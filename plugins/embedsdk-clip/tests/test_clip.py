@@ -232,3 +232,17 @@ def test_parse_ids():
         None,
     )
     assert Path("x")  # keep Path imported for readers of this file: image items are pathlib.Path
+
+
+def test_zero_shot_matches_open_clip_softmax(tiny_checkpoint, tiny_reference, images):
+    model, transform, tokenizer = tiny_reference
+    labels = ["cat", "dog", "beach", "diagram"]
+    paths = list(images.values())
+    result = embedsdk.zero_shot(paths, labels, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", cache=False)
+    with torch.no_grad():
+        text = model.encode_text(tokenizer([f"a photo of a {label}" for label in labels]), normalize=True)
+        image = model.encode_image(torch.stack([transform(Image.open(p)) for p in paths]), normalize=True)
+        expected = (model.logit_scale.exp() * image @ text.T).softmax(dim=-1).numpy()
+    np.testing.assert_allclose(result.probs, expected, atol=1e-5)
+    assert result.best == [labels[n] for n in expected.argmax(axis=1)]
+    assert result.logit_scale == pytest.approx(float(model.logit_scale.exp()), rel=1e-6)
