@@ -151,7 +151,7 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     if not args.skip_real:
         corpus, queries = real_embeddings(args.real_n, args.queries)
-        corpus, queries = np.ascontiguousarray(corpus), np.ascontiguousarray(queries)
+        corpus, queries = np.array(corpus), np.array(queries)  # in memory, so RSS growth is each index's own
         bench(
             "real (all-MiniLM-L6-v2, docstring sentences)",
             corpus,
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> None:
         )
         del corpus
     vectors, synthetic_queries = synthetic_vectors(args.synthetic_n, queries=args.queries)
-    vectors = np.ascontiguousarray(vectors)
+    vectors = np.array(vectors)  # read the memory-mapped file into memory once, before any index is built
     bench(
         "synthetic (clustered unit vectors)",
         vectors,

@@ -140,7 +140,8 @@ def check_entries(
         raise InvalidInputError(f"ids at positions {bad[:10]} are not strings (got {type(ids[bad[0]]).__name__})")
     names = [str(i) for i in ids]
     if metadata is None:
-        entries: list[dict[str, Any]] = [{} for _ in names]
+        empty: dict[str, Any] = {}  # one shared empty dict: stored metadata is never changed in place
+        entries: list[dict[str, Any]] = [empty] * len(names)
     else:
         if not all(isinstance(m, Mapping) for m in metadata):
             raise InvalidInputError("metadata must be a list of dicts, one per id")

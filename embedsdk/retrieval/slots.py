@@ -183,11 +183,12 @@ class SlotIndex:
         start = self._size
         self._write_rows(start, matrix)
         self._size += len(names)
-        for offset, (name, entry) in enumerate(zip(names, entries)):
-            self._ids.append(name)
-            self._metadata.append(entry)
-            self._slot[name] = start + offset
-            self._keys.update(entry.keys())
+        self._ids.extend(names)
+        self._metadata.extend(entries)
+        self._slot.update(zip(names, range(start, start + len(names))))
+        for entry in entries:
+            if entry:
+                self._keys.update(entry.keys())
         self._native_add(np.arange(start, start + len(names), dtype=np.int64), matrix)
         self._maybe_compact()
 
