@@ -246,3 +246,19 @@ def test_zero_shot_matches_open_clip_softmax(tiny_checkpoint, tiny_reference, im
     np.testing.assert_allclose(result.probs, expected, atol=1e-5)
     assert result.best == [labels[n] for n in expected.argmax(axis=1)]
     assert result.logit_scale == pytest.approx(float(model.logit_scale.exp()), rel=1e-6)
+
+
+def test_cli_searches_a_folder_of_images_by_text_and_by_image(tiny_checkpoint, images, capsys):
+    from embedsdk.cli import main
+
+    provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
+    folder = images["a.png"].parent
+    assert main(["search", str(folder), "a dog on a beach", "--provider", provider, "-k", "4"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 4 and "searched 4 images" in captured.err
+    scores = [float(line.split()[0]) for line in lines]
+    assert scores == sorted(scores, reverse=True)
+    assert main(["search", "--provider", provider, str(folder), "--image", str(images["c.png"]), "-k", "1"]) == 0
+    best = capsys.readouterr().out.split()
+    assert best[1].endswith("c.png") and float(best[0]) == pytest.approx(1.0, abs=1e-5)
