@@ -72,14 +72,15 @@ def collect_sentences(total: int, seed: int = 0) -> list[str]:
     return pool[:total]
 
 
-def _embed_slices(texts: list[str], name: str, role: str) -> np.ndarray:
+def _embed_slices(texts: list[str], name: str, role: str, reverse: bool = False) -> np.ndarray:
     import embedsdk_transformers.plugin
 
     import embedsdk
     from embedsdk.testing import isolated_plugins
 
-    parts = []
-    for start in range(0, len(texts), SLICE):
+    starts = list(range(0, len(texts), SLICE))
+    # A second process can fill the slices from the other end (--reverse); each slice is written atomically.
+    for start in reversed(starts) if reverse else starts:
         path = DATA / f"{name}_{start // SLICE:04d}.npy"
         if not path.exists():
             # Only the default model's plugin: another half-installed plugin must not stop a long run.
@@ -87,12 +88,11 @@ def _embed_slices(texts: list[str], name: str, role: str) -> np.ndarray:
                 vectors = embedsdk.embed(texts[start : start + SLICE], role=role, cache=False, on_long="truncate")
             np.save(str(path) + ".tmp.npy", np.asarray(vectors, dtype=np.float32))
             os.replace(str(path) + ".tmp.npy", path)
-            print(f"{name}: {start + SLICE:,} / {len(texts):,}", file=sys.stderr, flush=True)
-        parts.append(np.load(path))
-    return np.concatenate(parts)
+            print(f"{name}: slice {start // SLICE} of {len(starts)} done", file=sys.stderr, flush=True)
+    return np.concatenate([np.load(DATA / f"{name}_{start // SLICE:04d}.npy") for start in starts])
 
 
-def real_embeddings(n: int = 100_000, queries: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def real_embeddings(n: int = 100_000, queries: int = 1000, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(corpus vectors ``(n, 384)``, query vectors ``(queries, 384)``), from the default model, cached."""
     DATA.mkdir(exist_ok=True)
     (DATA / ".gitignore").write_text("*\n")
@@ -103,7 +103,7 @@ def real_embeddings(n: int = 100_000, queries: int = 1000) -> tuple[np.ndarray, 
         texts = collect_sentences(n + queries)
         texts_path.write_text("\n".join(texts), encoding="utf-8")
     query_vectors = _embed_slices(texts[:queries], f"queries_{queries}", "query")
-    corpus = _embed_slices(texts[queries:], f"corpus_{n}", "document")
+    corpus = _embed_slices(texts[queries:], f"corpus_{n}", "document", reverse)
     return corpus, query_vectors
 
 
@@ -135,10 +135,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--reverse", action="store_true", help="embed the slices from the last one back")
+    parser.add_argument("--real-only", action="store_true", help="skip the synthetic vectors")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    corpus, queries = real_embeddings(args.n, args.queries)
+    corpus, queries = real_embeddings(args.n, args.queries, args.reverse)
     print(f"real: corpus {corpus.shape}, queries {queries.shape}")
+    if args.real_only:
+        return
     vectors, synthetic_queries = synthetic_vectors()
     print(f"synthetic: {vectors.shape}, queries {synthetic_queries.shape}")
 
