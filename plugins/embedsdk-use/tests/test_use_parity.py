@@ -65,7 +65,7 @@ def test_invisible_only_text_is_refused_by_index_and_the_rest_embedded(corpus, r
 
 
 def test_batched_equals_one_at_a_time(corpus):
-    texts = corpus.sample()[:14] + corpus.long[:1] + corpus.empty[:1]
+    texts = corpus.sample()[::3] + corpus.long[:1] + corpus.empty[:1]
     emb = embedsdk.embedder("muse")
     together = emb.embed_batch(texts)
     alone = np.stack([emb.embed_batch([t])[0] for t in texts])
