@@ -135,8 +135,9 @@ def embed(
 async def aembed(items: Iterable[Any] | str, provider: str | Embedder | None = None, **arguments: Any) -> Embeddings:
     """Async twin of `embed`, with the same arguments (``role``, ``cache``, ``on_long``... and provider options).
 
-    Providers with a truly asynchronous client send up to four requests at once; the others run in a
-    worker thread, so the event loop is never blocked by a local model or by the cache's disk.
+    Providers with a truly asynchronous client send up to their ``max_concurrency`` requests at once (four when
+    they do not say); the others run in a worker thread, so the event loop is never blocked by a local model or
+    by the cache's disk.
     """
 
     def prepare() -> EmbedJob:
@@ -145,7 +146,8 @@ async def aembed(items: Iterable[Any] | str, provider: str | Embedder | None = N
 
     job = await asyncio.to_thread(prepare)
     if getattr(job.embedder, "supports_async", False):
-        return await job.arun()
+        # A hosted provider may allow more (or fewer) requests in flight than the default four.
+        return await job.arun(getattr(job.embedder, "max_concurrency", 4))
     return await asyncio.to_thread(job.run)
 
 
@@ -222,7 +224,8 @@ def zero_shot(
     if not {"text", "image"} <= frozenset(getattr(model, "modalities", ())):
         raise InvalidOptionError(
             f"zero_shot needs a provider that embeds text and images in one space; {name} embeds "
-            f"{', '.join(sorted(getattr(model, 'modalities', ())))}: use provider='clip' or 'clip/<architecture>:<weights>'"
+            f"{', '.join(sorted(getattr(model, 'modalities', ())))}: use provider='clip' or "
+            f"'clip/<architecture>:<weights>'"
         )
     labels = [labels] if isinstance(labels, str) else list(labels)
     if not labels or not all(isinstance(label, str) and label.strip() for label in labels):

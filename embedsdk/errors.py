@@ -16,6 +16,7 @@ EmbedSDKError                              base of everything below
 │   └── InputTooLongError                  over the provider's token limit with on_long="error"
 ├── ProviderError                          the provider failed while embedding
 │   ├── RateLimitedError                   429 or overload; retried with backoff, honouring retry_after
+│   ├── TransientError                     5xx, a timeout, a dropped connection; retried with backoff and jitter
 │   ├── ItemRejectedError                  a request refused for its content (HTTP 400); the batch is bisected
 │   └── EmbeddingFailedError               some items failed; `.result` keeps everything that worked
 ├── SpaceMismatchError (ValueError)        vectors or queries from another embedding space
@@ -55,6 +56,7 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "SpaceMismatchError",
+    "TransientError",
     "UnknownIdError",
     "UnknownIndexError",
     "UnknownOOVStrategyError",
@@ -202,6 +204,14 @@ class RateLimitedError(ProviderError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class TransientError(ProviderError):
+    """A request failed for a reason that may pass: HTTP 5xx, a timeout, a reset or dropped connection.
+
+    The core retries it with exponential backoff and jitter, at most ``EMBEDSDK_MAX_RETRIES`` times; when the
+    retries run out, the error raised says how many attempts were made and how they were spaced.
+    """
 
 
 class ItemRejectedError(ProviderError):

@@ -21,6 +21,7 @@ import pluggy
 from embedsdk import settings
 from embedsdk.cache import EmbeddingCache
 from embedsdk.errors import InvalidOptionError
+from embedsdk.pipeline.limiter import LimiterRegistry
 from embedsdk.plugins.manager import collect_registries, make_plugin_manager
 from embedsdk.plugins.registries import Registries
 
@@ -51,6 +52,7 @@ class Runtime:
         self._max_embedders = max_embedders
         self._caches: dict[Path, EmbeddingCache] = {}
         self._memos: dict[str, dict[Any, Any]] = {}
+        self._limiters = LimiterRegistry()
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -141,6 +143,15 @@ class Runtime:
         with self._lock:
             return self._memos.setdefault(name, {})
 
+    @property
+    def limiters(self) -> LimiterRegistry:
+        """The process's rate limiters, one per endpoint and API key (`embedsdk.pipeline.limiter`).
+
+        Hosted providers share them: every call to one endpoint with one key, from any thread or event loop,
+        draws on the same requests-per-minute and tokens-per-minute budget.
+        """
+        return self._limiters
+
     def close(self) -> None:
         """Close every built embedder and open cache, and forget the memos."""
         with self._lock:
@@ -149,6 +160,7 @@ class Runtime:
                 cache.close()
             self._caches.clear()
             self._memos.clear()
+            self._limiters.clear()
 
 
 def _close(embedder: Any) -> None:

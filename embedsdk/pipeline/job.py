@@ -40,7 +40,7 @@ from embedsdk.pipeline.long_inputs import (
     pool_chunks,
     too_long_message,
 )
-from embedsdk.pipeline.planner import plan_batches
+from embedsdk.pipeline.planner import plan_batches, request_bytes
 from embedsdk.pipeline.progress import ProgressBar
 from embedsdk.pipeline.retry import decide
 from embedsdk.result import Embeddings, EmbedStats
@@ -172,6 +172,10 @@ class EmbedJob:
         self.provider_id: str = getattr(embedder, "provider_id", None) or embedder.space.provider
         self.space: EmbeddingSpace = embedder.space
         self.limits = embedder.limits
+        # A provider that handles long inputs itself (Cohere's truncate) is told the call's policy per batch.
+        self._extra: dict[str, Any] = (
+            {"on_long": options.on_long} if getattr(embedder, "handles_long_inputs", False) else {}
+        )
         self.out_space = self._output_space(options.normalize, options.dimensions)
         self.chunk_overlap = self._chunk_overlap(options.chunk_overlap)
         self.progress = ProgressBar() if options.progress is True else (options.progress or None)
@@ -189,6 +193,9 @@ class EmbedJob:
 
     def _output_space(self, normalize: bool | None, dimensions: int | None) -> EmbeddingSpace:
         dim = self.space.dim
+        check_dimensions = getattr(self.embedder, "check_dimensions", None)
+        if dimensions is not None and callable(check_dimensions):
+            check_dimensions(dimensions)  # a provider whose model refuses shorter vectors says so (ada-002)
         if dimensions is not None:
             if dimensions > dim:
                 raise InvalidOptionError(
@@ -226,7 +233,10 @@ class EmbedJob:
         self.remaining = np.bincount([p.owner for p in self.pieces], minlength=len(misses))
         self.piece_vectors: dict[int, list[tuple[int, np.ndarray]]] = {}
         self.failed_owners: set[int] = set()
-        self.batches = plan_batches([p.tokens for p in self.pieces], self.limits, batch_size=self.options.batch_size)
+        sizes = [request_bytes(p.content) for p in self.pieces] if self.limits.max_bytes_per_request else None
+        self.batches = plan_batches(
+            [p.tokens for p in self.pieces], self.limits, batch_size=self.options.batch_size, sizes=sizes
+        )
         self.done_pieces = 0
         self._prepared = True
         return self
@@ -404,6 +414,8 @@ class EmbedJob:
         if decision.action == "fail":
             self._fail(positions[0], error)
             return []
+        if decision.final is not None:  # retries ran out: the final error says what was tried
+            raise decision.final from error
         translated = self._translate(error, positions)
         if translated is error:
             raise error
@@ -419,7 +431,7 @@ class EmbedJob:
             if request.delay:
                 time.sleep(request.delay)
             try:
-                request.reply.vectors = self.embedder.embed_batch(self._contents(request), self.role)
+                request.reply.vectors = self.embedder.embed_batch(self._contents(request), self.role, **self._extra)
             except Exception as exc:
                 request.reply.error = exc
             queue[:0] = self._settle(request)
@@ -431,7 +443,9 @@ class EmbedJob:
             if request.delay:
                 await asyncio.sleep(request.delay)
             try:
-                request.reply.vectors = await self.embedder.aembed_batch(self._contents(request), self.role)
+                request.reply.vectors = await self.embedder.aembed_batch(
+                    self._contents(request), self.role, **self._extra
+                )
             except Exception as exc:
                 request.reply.error = exc
             queue[:0] = self._settle(request)

@@ -30,6 +30,8 @@ class ProviderLimits(BaseModel):
             models), so the planner sorts items by length to keep padding small.
         requests_per_minute: Rate limit of the service, for hosted APIs.
         tokens_per_minute: Token rate limit of the service, for hosted APIs.
+        max_bytes_per_request: Most bytes of JSON-encoded text in one request, for servers that refuse large
+            bodies (some OpenAI-compatible servers stop at 2 MB); None: no limit.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,6 +42,7 @@ class ProviderLimits(BaseModel):
     padded: bool = False
     requests_per_minute: int | None = Field(default=None, gt=0)
     tokens_per_minute: int | None = Field(default=None, gt=0)
+    max_bytes_per_request: int | None = Field(default=None, gt=0)
 
 
 @runtime_checkable
