@@ -6,10 +6,10 @@ import asyncio
 
 import numpy as np
 import pytest
-from embedsdk.testing.wire import WireServer, wire_vector
 
 import embedsdk
 from embedsdk.errors import ConfigurationError, InvalidOptionError
+from embedsdk.testing.wire import WireServer, wire_vector
 
 PROVIDER = "cohere/embed-english-v3.0"
 
@@ -127,3 +127,15 @@ def test_the_limiter_keeps_under_the_servers_rpm(secret: str) -> None:
         asyncio.run(emb.aembed([f"t{n}" for n in range(125)], role="query", batch_size=1))
         assert limited.stats.by_status[429] == 0 and limited.stats.requests == 125
         assert emb.limiter().rpm == 120  # learnt from the x-ratelimit-limit-requests header
+
+
+def test_the_entry_point_registers_the_family(capsys: pytest.CaptureFixture[str]) -> None:
+    from embedsdk.cli.main import main
+    from embedsdk.testing import isolated_plugins
+
+    with isolated_plugins(load_entrypoints=True):
+        plugins = {info.id: info.plugin for info in embedsdk.providers()}
+        assert plugins["cohere/*"] == "cohere" and plugins[PROVIDER] == "cohere"
+        assert main(["providers"]) == 0
+    listed = capsys.readouterr().out
+    assert "cohere/embed-english-v3.0" in listed and "cohere/*" in listed

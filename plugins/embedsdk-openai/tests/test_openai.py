@@ -6,10 +6,10 @@ import asyncio
 
 import numpy as np
 import pytest
-from embedsdk.testing.wire import WireServer, wire_vector
 
 import embedsdk
 from embedsdk.errors import ConfigurationError, InvalidOptionError
+from embedsdk.testing.wire import WireServer, wire_vector
 
 
 def expected(texts: list[str], model: str, dim: int, dimensions: int | None = None) -> np.ndarray:
@@ -147,3 +147,15 @@ def test_the_limiter_follows_the_rpm_option(secret: str) -> None:
         assert limited.stats.by_status[429] == 0
         assert limited.stats.requests == 125
         assert emb.limiter().rpm == 120
+
+
+def test_the_entry_point_registers_the_family(capsys: pytest.CaptureFixture[str]) -> None:
+    from embedsdk.cli.main import main
+    from embedsdk.testing import isolated_plugins
+
+    with isolated_plugins(load_entrypoints=True):
+        plugins = {info.id: info.plugin for info in embedsdk.providers()}
+        assert plugins["openai/*"] == "openai" and plugins["openai/text-embedding-3-large"] == "openai"
+        assert main(["providers"]) == 0
+    listed = capsys.readouterr().out
+    assert "openai/text-embedding-3-small" in listed and "openai/*" in listed
