@@ -73,11 +73,11 @@ def looks_like_path(weights: str) -> bool:
     )
 
 
-_digests: dict[tuple[str, int, int], str] = {}
-
-
 def file_digest(path: Path) -> str:
-    """sha256 of a file's content, memoized per (path, size, mtime) so a file edited in place is re-read."""
+    """sha256 of a file's content, remembered by the runtime per (path, size, mtime): an edited file is re-read."""
+    from embedsdk import runtime
+
+    _digests = runtime.current().memo("embedsdk_clip.file_digests")
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _digests:
@@ -86,7 +86,7 @@ def file_digest(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 22), b""):
                 h.update(block)
         _digests[key] = h.hexdigest()
-    return _digests[key]
+    return str(_digests[key])
 
 
 def _fix(arch: str) -> str:

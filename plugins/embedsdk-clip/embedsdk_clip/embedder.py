@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -29,9 +30,6 @@ from embedsdk.errors import (
     MissingDependencyError,
 )
 from embedsdk.pipeline.items import DECODE_POLICY, DEFAULT_MAX_PIXELS, load_image
-from embedsdk.providers.base import BaseEmbedder
-from embedsdk.providers.protocols import ProviderLimits
-from embedsdk.space import EmbeddingSpace
 from embedsdk_clip.checkpoint import Weights, file_digest, load_state_dict, resolve_weights
 from embedsdk_clip.tokenizer import ClipTokenizer
 
@@ -194,7 +192,6 @@ class ClipEmbedder(BaseEmbedder):
         """Architecture, weights (content hash), dimension and preprocessing of the vectors."""
         if self._space is None:
             weights = self.weights
-            preprocess = {k: v for k, v in self.preprocess_cfg.items()}
             self._space = EmbeddingSpace(
                 provider=self.provider_id,
                 model=f"{self.arch}:{weights.label}",
@@ -205,7 +202,7 @@ class ClipEmbedder(BaseEmbedder):
                 dtype="float32",
                 max_tokens=self.context_length,
                 extra={
-                    "image_preprocess": json.dumps(preprocess, sort_keys=True, default=list),
+                    "image_preprocess": json.dumps(self.preprocess_cfg, sort_keys=True, default=list),
                     "image_decode": DECODE_POLICY,
                     "quick_gelu": str(self.quick_gelu).lower(),
                     **({"compute_precision": self.options.precision} if self.options.precision != "fp32" else {}),

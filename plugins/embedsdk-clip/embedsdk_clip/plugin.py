@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from embedsdk import hookimpl
-from embedsdk.providers.registry import EmbedderRegistry
+from embedsdk import EmbedderRegistry, hookimpl
 from embedsdk_clip.embedder import ClipEmbedder
 
 __all__ = ["register_embedders"]

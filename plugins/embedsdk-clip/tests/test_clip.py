@@ -76,7 +76,7 @@ def test_mixed_input_keeps_order_and_matches_single_calls(tiny_checkpoint, image
         np.testing.assert_allclose(mixed.vectors[n], alone.vectors[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("batch_size", [1, 2, 5])
+@pytest.mark.parametrize("batch_size", [1, 5])
 def test_vectors_do_not_depend_on_batch_size(tiny_checkpoint, images, batch_size, picture):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     items = [*TEXTS, *images.values(), *(picture(n) for n in range(10, 14))]
