@@ -33,6 +33,7 @@ from embedsdk.retrieval.quantized import (
     encode,
     int_scores,
     quantize_queries,
+    top_candidates,
     unpack_signs,
 )
 from embedsdk.retrieval.slots import SearchRequest, SlotIndex, read_entries
@@ -165,6 +166,23 @@ class FlatIndex(SlotIndex):
         best_slots = np.zeros((m, 0), dtype=np.int64)
         step = max(1024, min(self.options.block_rows, _SCORE_BUDGET // max(m, 1)))
         coded = None if exact else quantize_queries(queries, self._calibrated())
+        if coded is not None:
+            blocks = (
+                (
+                    start + offset,
+                    codes[offset : offset + step],
+                    None
+                    if allowed is None
+                    else np.ascontiguousarray(allowed[start + offset : start + min(len(rows), offset + step)]),
+                )
+                for start, rows, segment in self._blocks()
+                for codes in [self._codes(segment, rows)]
+                for offset in range(0, len(rows), step)
+            )
+            found = top_candidates(coded, blocks, keep, queries.shape[1], self.options.quantize == "binary")
+            if found is not None:
+                best_scores, best_slots = found
+                return self._ordered(best_scores, best_slots)
         for start, rows, segment in self._blocks():
             codes = None if exact else self._codes(segment, rows)
             for offset in range(0, len(rows), step):
@@ -187,11 +205,16 @@ class FlatIndex(SlotIndex):
                     top = np.argpartition(-best_scores, keep - 1, axis=1)[:, :keep]
                     best_scores = np.take_along_axis(best_scores, top, axis=1)
                     best_slots = np.take_along_axis(best_slots, top, axis=1)
-        order = np.argsort(-best_scores, axis=1, kind="stable")
-        best_scores = np.take_along_axis(best_scores, order, axis=1)
-        best_slots = np.take_along_axis(best_slots, order, axis=1)
-        best_slots[~np.isfinite(best_scores)] = -1
-        return best_scores, best_slots
+        return self._ordered(best_scores, best_slots)
+
+    @staticmethod
+    def _ordered(scores: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates sorted best first, with slot -1 where a score is -inf (masked or missing)."""
+        order = np.argsort(-scores, axis=1, kind="stable")
+        scores = np.take_along_axis(scores, order, axis=1)
+        slots = np.take_along_axis(slots, order, axis=1)
+        slots[~np.isfinite(scores)] = -1
+        return scores, slots
 
     def _rescore(self, queries: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)

@@ -16,11 +16,12 @@ The best ``rescore`` candidates are then rescored exactly in float32.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Calibration", "calibrate", "encode", "int_scores", "quantize_queries", "unpack_signs"]
+__all__ = ["Calibration", "calibrate", "encode", "int_scores", "quantize_queries", "top_candidates", "unpack_signs"]
 
 _SAMPLE = 200_000
 
@@ -102,3 +103,42 @@ def int_scores(queries: np.ndarray, codes: np.ndarray) -> np.ndarray:
     except (ImportError, AttributeError, RuntimeError):
         fallback: np.ndarray = (queries.astype(np.float32) @ codes.astype(np.float32).T).astype(np.int32)
         return fallback
+
+
+def top_candidates(
+    queries: np.ndarray, blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]], keep: int, dim: int, binary: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each query's best ``keep`` (code score, slot) pairs over blocks of codes, all in torch; None without torch.
+
+    Args:
+        queries: int8 queries from `quantize_queries`.
+        blocks: ``(first slot, codes, allowed mask or None)`` per block of stored rows.
+        keep: Candidates kept per query.
+        dim: Dimension of the vectors (to unpack binary codes).
+        binary: True when the codes are packed bits.
+
+    Returns:
+        float32 scores (``-inf`` for masked rows) and int64 slots, both ``(m, <= keep)``, or None when torch
+        is not installed (the caller scans with numpy).
+    """
+    try:
+        import torch  # lazily: its integer matmul and top-k kernels; numpy has neither
+    except ImportError:
+        return None
+    floor = torch.iinfo(torch.int32).min
+    left = torch.from_numpy(queries)
+    best = torch.empty((len(queries), 0), dtype=torch.int32)
+    slots = torch.empty((len(queries), 0), dtype=torch.int64)
+    for start, codes, allowed in blocks:
+        block = unpack_signs(codes, dim) if binary else codes
+        scores = torch._int_mm(left, torch.from_numpy(np.ascontiguousarray(block)).T)
+        if allowed is not None:
+            scores.masked_fill_(~torch.from_numpy(allowed)[None, :], floor)
+        values, found = torch.topk(scores, min(keep, scores.shape[1]), dim=1, sorted=False)
+        best, slots = torch.cat([best, values], dim=1), torch.cat([slots, found + start], dim=1)
+        if best.shape[1] > keep:
+            best, position = torch.topk(best, keep, dim=1, sorted=False)
+            slots = torch.gather(slots, 1, position)
+    result = best.numpy().astype(np.float32)
+    result[best.numpy() == floor] = -np.inf
+    return result, slots.numpy()

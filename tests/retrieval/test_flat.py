@@ -180,3 +180,13 @@ def test_kill_9_during_a_save_leaves_the_previous_state(tmp_path: Path, moment: 
     assert loaded.search(clustered(50)[4], k=1)[0][0].id == "4"
     if moment == "stall":
         assert len(loaded) == 50
+
+
+@pytest.mark.parametrize("kind", ["int8", "binary"])
+def test_the_numpy_scan_finds_what_the_torch_scan_finds(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors, queries = clustered(3000, seed=11), clustered(20, seed=12)
+    index = FlatIndex(SPACE, quantize=kind, rescore=50, block_rows=500)
+    index.add([str(i) for i in range(3000)], vectors)
+    with_torch = [[h.id for h in row] for row in index.search(queries, k=10)]
+    monkeypatch.setattr("embedsdk.retrieval.flat.top_candidates", lambda *args, **kwargs: None)
+    assert [[h.id for h in row] for row in index.search(queries, k=10)] == with_torch
