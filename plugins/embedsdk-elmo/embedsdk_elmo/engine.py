@@ -1,13 +1,14 @@
 """`ElmoEngine`: loaded weights + character ids -> the three ELMo layers of a batch of tokenized sentences.
 
-A batch is run in four steps: each distinct word of the batch is encoded once by the character CNN (a
-word repeated across sentences costs one row); sentences get their boundary tokens and are sorted longest
+A batch is run in four steps: each distinct word is encoded once by the character CNN (the token layer
+has no context, so its vectors are kept across batches); sentences get their boundary tokens and are sorted longest
 first; the BiLSTM runs over them (see `embedsdk_elmo.model`); rows go back to input order without the
 boundary tokens.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,10 @@ from embedsdk_elmo.model import Elmo
 from embedsdk_elmo.vocab import BOS, EOS, Characters
 from embedsdk_elmo.weights import load_files
 
-__all__ = ["ElmoEngine", "read_scalar_mix"]
+__all__ = ["TOKEN_TABLE_LIMIT", "ElmoEngine", "read_scalar_mix"]
+
+TOKEN_TABLE_LIMIT = 200_000
+"""Distinct words whose token-layer vectors an engine keeps (the table starts over past it)."""
 
 
 def read_scalar_mix(path: Path, n_layers: int) -> tuple[list[float], float]:
@@ -70,23 +74,43 @@ class ElmoEngine:
         self.device = device
         self.n_layers = 1 + config.n_layers
         self.dim = 2 * config.projection_dim
+        self._rows: dict[str, int] = {}
+        self._table: torch.Tensor | None = None
+        self._table_lock = threading.Lock()
 
-    def _token_vectors(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
-        """Encode each distinct token once; return ``(batch, time, projection)`` and the lengths."""
-        rows: dict[str, int] = {BOS: 0, EOS: 1}
-        index = []
-        for words in sentences:
-            index.append([0, *(rows.setdefault(w, len(rows)) for w in words), 1])
-        distinct = list(rows)
-        chars = torch.tensor([self.characters.chars(w) for w in distinct], dtype=torch.long, device=self.device)
+    def _encode_new(self, words: list[str]) -> None:
+        """Run the token encoder on ``words`` and append their vectors to the token table."""
+        chars = torch.tensor([self.characters.chars(w) for w in words], dtype=torch.long, device=self.device)
         word_ids = None
         if self.characters.has_words:
-            word_ids = torch.tensor([self.characters.word(w) for w in distinct], dtype=torch.long, device=self.device)
+            word_ids = torch.tensor([self.characters.word(w) for w in words], dtype=torch.long, device=self.device)
         encoded = self.model.token_encoder(chars, word_ids)
+        self._table = encoded if self._table is None else torch.cat([self._table, encoded])
+        for word in words:
+            self._rows[word] = len(self._rows)
+
+    def _token_vectors(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
+        """The token layer of each sentence, boundaries included: ``(batch, time, projection)``, and lengths.
+
+        The token layer has no context, so each distinct word is encoded once and kept in a table
+        (bounded: it starts over past `TOKEN_TABLE_LIMIT` words); a batch only encodes words not seen yet.
+        """
+        with self._table_lock:
+            if len(self._rows) > TOKEN_TABLE_LIMIT:
+                self._rows, self._table = {}, None
+            if not self._rows:
+                self._encode_new([BOS, EOS])
+            new = list(dict.fromkeys(w for words in sentences for w in words if w not in self._rows))
+            if new:
+                self._encode_new(new)
+            rows, table = self._rows, self._table
+            assert table is not None
+            index = [[rows[BOS], *(rows[w] for w in words), rows[EOS]] for words in sentences]
         lengths = [len(ids) for ids in index]
         steps = max(lengths)
-        padded = torch.tensor([ids + [1] * (steps - len(ids)) for ids in index], dtype=torch.long, device=self.device)
-        return encoded[padded], lengths
+        pad = rows[EOS]
+        padded = torch.tensor([ids + [pad] * (steps - len(ids)) for ids in index], dtype=torch.long, device=self.device)
+        return table[padded], lengths
 
     def layers(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
         """The ELMo layers of tokenized sentences.
@@ -122,6 +146,8 @@ class ElmoEngine:
 
     def to(self, device: Any) -> ElmoEngine:
         """Move the model to ``device``."""
-        self.model.to(device)
-        self.device = str(device)
+        with self._table_lock:
+            self.model.to(device)
+            self.device = str(device)
+            self._rows, self._table = {}, None
         return self

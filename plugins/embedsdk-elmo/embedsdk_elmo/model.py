@@ -99,10 +99,12 @@ class ProjectedBiLstm(nn.Module):
         input_weight = self.input_weight[:, order].transpose(1, 2)  # (2, input, 4 * cell)
         recurrent = self.state_weight[:, order].transpose(1, 2)  # (2, hidden, 4 * cell)
         projection = self.projection.transpose(1, 2)  # (2, cell, hidden)
-        # Every step's input projection in one matmul per direction, time-major so a step's rows are together.
+        # Input projections outside the recurrence: one matmul per block of steps (time-major, so a block's
+        # rows are together); blocks bound memory for big models (4 * cell floats per word and direction).
         time_major = streams.transpose(1, 2).reshape(2, steps * batch, -1)
-        inputs = torch.baddbmm(self.state_bias[:, order][:, None, :], time_major, input_weight)
-        inputs = inputs.view(2, steps, batch, 4 * cell)
+        bias = self.state_bias[:, order][:, None, :]
+        block = max(1, min(steps, (1 << 24) // max(1, 2 * batch * 4 * cell)))
+        inputs = time_major.new_empty(0)
         state = streams.new_zeros(2, batch, self.hidden_dim)
         memory = streams.new_zeros(2, batch, cell)
         outputs = streams.new_zeros(2, steps, batch, self.hidden_dim)
@@ -114,7 +116,10 @@ class ProjectedBiLstm(nn.Module):
                 break
             if active < state.shape[1]:  # finished sentences (the shortest, last) leave the batch
                 state, memory = state[:, :active], memory[:, :active]
-            gates = torch.baddbmm(inputs[:, t, :active], state, recurrent)
+            if t % block == 0:
+                rows = time_major[:, t * batch : (t + block) * batch]
+                inputs = torch.baddbmm(bias, rows, input_weight).view(2, -1, batch, 4 * cell)
+            gates = torch.baddbmm(inputs[:, t % block, :active], state, recurrent)
             sigmoids = torch.sigmoid(gates[..., : 3 * cell])
             candidate = torch.tanh(gates[..., 3 * cell :])
             memory = torch.addcmul(sigmoids[..., :cell] * candidate, sigmoids[..., cell : 2 * cell], memory)

@@ -33,6 +33,6 @@ class ElmoOptions(BaseModel):
     layer: Layer = "average"
     device: str = "auto"
     max_words: int = Field(default=512, gt=0)
-    max_batch_words: int = Field(default=4096, gt=0)
-    max_batch_items: int = Field(default=128, gt=0)
+    max_batch_words: int = Field(default=2048, gt=0)
+    max_batch_items: int = Field(default=64, gt=0)
     path: str | None = None
