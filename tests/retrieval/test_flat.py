@@ -169,7 +169,8 @@ def test_kill_9_during_a_save_leaves_the_previous_state(tmp_path: Path, moment: 
     script.write_text(_WRITER)
     process = subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "f"), moment],
-        stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert process.stdout is not None and process.stdout.readline().strip() == b"saving"
     time.sleep(0.5)
@@ -182,11 +183,20 @@ def test_kill_9_during_a_save_leaves_the_previous_state(tmp_path: Path, moment: 
         assert len(loaded) == 50
 
 
-@pytest.mark.parametrize("kind", ["int8", "binary"])
-def test_the_numpy_scan_finds_what_the_torch_scan_finds(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("kind", "rescore", "floor"), [("int8", 50, 0.95), ("binary", 300, 0.75)])
+def test_the_numpy_scan_finds_what_the_torch_scan_finds(
+    kind: str, rescore: int, floor: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     vectors, queries = clustered(3000, seed=11), clustered(20, seed=12)
-    index = FlatIndex(SPACE, quantize=kind, rescore=50, block_rows=500)
+    index = FlatIndex(SPACE, quantize=kind, rescore=rescore, block_rows=500)
     index.add([str(i) for i in range(3000)], vectors)
+    exact = FlatIndex(SPACE)
+    exact.add([str(i) for i in range(3000)], vectors)
+    truth = np.array([[int(h.id) for h in row] for row in exact.search(queries, k=10)])
     with_torch = [[h.id for h in row] for row in index.search(queries, k=10)]
     monkeypatch.setattr("embedsdk.retrieval.flat.top_candidates", lambda *args, **kwargs: None)
-    assert [[h.id for h in row] for row in index.search(queries, k=10)] == with_torch
+    with_numpy = [[h.id for h in row] for row in index.search(queries, k=10)]
+    # Binary codes (16 bits here) tie often, and the two top-k kernels break ties differently: compare recall.
+    assert _recall(with_torch, truth) >= floor and _recall(with_numpy, truth) >= floor
+    if kind == "int8":
+        assert with_numpy == with_torch
