@@ -40,7 +40,7 @@ def _hnswlib() -> Any:
 
 
 def _accepting(allowed: np.ndarray) -> Callable[[int], bool]:
-    """hnswlib's filter: is this label (slot) allowed?"""
+    """The filter hnswlib calls: is this label (slot) allowed?"""
 
     def accept(label: int) -> bool:
         return bool(allowed[label])
