@@ -72,35 +72,49 @@ class ConfigurationError(EmbedSDKError, ValueError):
     """A setting, option, provider id or path is wrong."""
 
 
-def _unknown_message(kind: str, name: str, suggestions: Sequence[str], available: Sequence[str]) -> str:
-    message = f"unknown {kind} {name!r}"
-    if suggestions:
-        message += f"; did you mean {', '.join(repr(s) for s in suggestions)}?"
-    elif available:
-        message += f"; registered: {', '.join(sorted(available))}"
-    return message
+class _UnknownName(ConfigurationError, KeyError):
+    """What the three unknown-name errors share: the name asked for, close matches, a plain message."""
 
+    kind = "name"
 
-class UnknownProviderError(ConfigurationError, KeyError):
-    """No registered provider has this id or alias.
-
-    Attributes:
-        provider: The id that was asked for.
-        suggestions: Registered ids and aliases that look like it, best first.
-    """
-
-    def __init__(self, provider: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
-        self.provider = provider
+    def __init__(self, name: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
+        self.name = name
         self.suggestions = list(suggestions)
-        message = _unknown_message("provider", provider, self.suggestions, available)
-        super().__init__(message + " (run `embedsdk providers` to list them all)")
+        message = f"unknown {self.kind} {name!r}"
+        if self.suggestions:
+            message += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+        elif available:
+            message += f"; registered: {', '.join(sorted(available))}"
+        super().__init__(message + self._hint())
+
+    def _hint(self) -> str:
+        return ""
 
     def __str__(self) -> str:
         # KeyError.__str__ would wrap the message in quotes; show it as written.
         return str(self.args[0])
 
 
-class UnknownIndexError(ConfigurationError, KeyError):
+class UnknownProviderError(_UnknownName):
+    """No registered provider has this id or alias.
+
+    Attributes:
+        provider: The id that was asked for (also ``name``).
+        suggestions: Registered ids and aliases that look like it, best first.
+    """
+
+    kind = "provider"
+
+    @property
+    def provider(self) -> str:
+        """The id that was asked for."""
+        return self.name
+
+    def _hint(self) -> str:
+        return " (run `embedsdk providers` to list them all)"
+
+
+class UnknownIndexError(_UnknownName):
     """No registered index backend has this name.
 
     Attributes:
@@ -108,16 +122,10 @@ class UnknownIndexError(ConfigurationError, KeyError):
         suggestions: Registered names that look like it.
     """
 
-    def __init__(self, name: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
-        self.name = name
-        self.suggestions = list(suggestions)
-        super().__init__(_unknown_message("index backend", name, self.suggestions, available))
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+    kind = "index backend"
 
 
-class UnknownOOVStrategyError(ConfigurationError, KeyError):
+class UnknownOOVStrategyError(_UnknownName):
     """No registered out-of-vocabulary strategy has this name.
 
     Attributes:
@@ -125,13 +133,7 @@ class UnknownOOVStrategyError(ConfigurationError, KeyError):
         suggestions: Registered names that look like it.
     """
 
-    def __init__(self, name: str, suggestions: Sequence[str] = (), available: Sequence[str] = ()) -> None:
-        self.name = name
-        self.suggestions = list(suggestions)
-        super().__init__(_unknown_message("OOV strategy", name, self.suggestions, available))
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+    kind = "OOV strategy"
 
 
 class InvalidOptionError(ConfigurationError):
