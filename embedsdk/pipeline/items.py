@@ -378,11 +378,16 @@ def _pixel_digest(item: Any) -> bytes | None:
     return h.digest()
 
 
-def item_digest(item: Any) -> bytes:
+def item_digest(item: Any, *, pixels: bool = True) -> bytes:
     """A sha256 of the item's content, prefixed by its kind so text "x" and bytes b"x" never collide.
 
     Images are hashed by their decoded pixels (see the module docstring); an image that does not decode
     falls back to its bytes (a path that cannot be read, to its name: it never reaches the cache).
+
+    Args:
+        item: The item.
+        pixels: Hash images by their decoded pixels (a cache key); False hashes their bytes (file content,
+            array or PIL buffer) without decoding, which is enough to find repeats within one call.
 
     Raises:
         InvalidItemTypeError: the item has no content embedsdk knows how to hash.
@@ -391,11 +396,11 @@ def item_digest(item: Any) -> bytes:
     if isinstance(item, str):
         h.update(b"text\0" + item.encode("utf-8", "surrogatepass"))
         return h.digest()
-    if is_image_item(item):
+    if pixels and is_image_item(item):
         # One image at a time, decoded and dropped: keys follow pixels while memory stays bounded.
-        pixels = _pixel_digest(item)
-        if pixels is not None:
-            return pixels
+        decoded = _pixel_digest(item)
+        if decoded is not None:
+            return decoded
     if isinstance(item, (bytes, bytearray, memoryview)):
         h.update(b"bytes\0" + bytes(item))
     elif isinstance(item, os.PathLike):

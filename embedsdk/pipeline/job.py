@@ -248,7 +248,8 @@ class EmbedJob:
         for index, item in enumerate(self.items):
             if index in failed:
                 continue
-            digest = item_digest(item)
+            # Without a cache the digest only dedupes this call's items: bytes suffice, no image is decoded twice.
+            digest = item_digest(item, pixels=self.cache is not None)
             if digest in by_digest:
                 by_digest[digest].owners.append(index)
             else:

@@ -163,3 +163,11 @@ def test_a_20000_square_jpeg_decodes_at_reduced_scale_in_bounded_memory(tmp_path
     assert (int(out[0]), int(out[1])) == (5000, 5000)  # 1/4 scale: the largest within 64 Mpx
     assert " ".join(out[2:5]) == "(128, 128, 128)"
     assert int(out[5]) < 300, f"decoding took {out[5]} MB; the full picture is 1,200 MB"
+
+
+def test_without_pixels_the_digest_reads_bytes_only(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(picture(1)).save(path)
+    assert item_digest(path, pixels=False) != item_digest(path)  # bytes, not pixels: no decoding
+    truncated = truncated_copy(path, tmp_path / "t.png", keep=0.5)
+    assert item_digest(truncated, pixels=False) != item_digest(path, pixels=False)
