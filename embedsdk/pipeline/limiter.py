@@ -106,8 +106,8 @@ class RateLimiter:
         self.requests = _Bucket(rpm, now) if rpm else None
         self.tokens = _Bucket(tpm, now) if tpm else None
         self._paused_until = 0.0
-        self._in_flight_requests = 0
-        self._in_flight_tokens = 0
+        self._in_flight: dict[int, int] = {}  # ticket -> tokens, for requests reserved and not yet answered
+        self._tickets = 0
         self.waited = 0.0
         """Seconds callers spent waiting in total (for benchmarks and tests)."""
 
@@ -121,7 +121,7 @@ class RateLimiter:
         """The tokens-per-minute limit in force."""
         return int(self.tokens.capacity) if self.tokens else None
 
-    def _reserve(self, tokens: int) -> float:
+    def _reserve(self, tokens: int) -> tuple[float, int]:
         with self._lock:
             now = self._clock()
             wait = max(0.0, self._paused_until - now)
@@ -129,48 +129,56 @@ class RateLimiter:
                 wait = max(wait, self.requests.reserve(1, now))
             if self.tokens is not None:
                 wait = max(wait, self.tokens.reserve(tokens, now))
-            self._in_flight_requests += 1
-            self._in_flight_tokens += tokens
+            self._tickets += 1
+            self._in_flight[self._tickets] = tokens
             self.waited += wait
-            return wait
+            return wait, self._tickets
 
-    def acquire(self, tokens: int) -> None:
-        """Reserve one request of ``tokens`` tokens and sleep until it may be sent (threads)."""
-        wait = self._reserve(tokens)
+    def acquire(self, tokens: int) -> int:
+        """Reserve one request of ``tokens`` tokens and sleep until it may be sent (threads).
+
+        Returns:
+            The request's ticket, for `observe` and `release`.
+        """
+        wait, ticket = self._reserve(tokens)
         if wait > 0:
             time.sleep(wait)
+        return ticket
 
-    async def aacquire(self, tokens: int) -> None:
-        """Reserve one request of ``tokens`` tokens and wait until it may be sent, without blocking the loop."""
-        wait = self._reserve(tokens)
+    async def aacquire(self, tokens: int) -> int:
+        """Reserve one request of ``tokens`` tokens and wait until it may be sent, without blocking the loop.
+
+        Returns:
+            The request's ticket, for `observe` and `release`.
+        """
+        wait, ticket = self._reserve(tokens)
         if wait > 0:
             await asyncio.sleep(wait)
+        return ticket
 
-    def release(self, tokens: int) -> None:
-        """The request reserved with ``tokens`` is answered (whatever the answer); call once per acquire."""
+    def release(self, ticket: int) -> None:
+        """The request of ``ticket`` is answered (whatever the answer); call once per acquire."""
         with self._lock:
-            self._in_flight_requests = max(0, self._in_flight_requests - 1)
-            self._in_flight_tokens = max(0, self._in_flight_tokens - tokens)
+            self._in_flight.pop(ticket, None)
 
     def pause(self, seconds: float) -> None:
         """The service answered 429: nobody sharing this limiter sends for ``seconds``."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
-    def observe(self, headers: Mapping[str, str], tokens: int = 0) -> None:
-        """Learn from the ``x-ratelimit-*`` headers of the response to a request of ``tokens`` tokens.
+    def observe(self, headers: Mapping[str, str], ticket: int | None = None) -> None:
+        """Learn from the ``x-ratelimit-*`` headers of the answer to the request of ``ticket``.
 
         ``limit`` headers set a limit that was not configured; ``remaining`` headers lower the local level to
-        what the service has left, minus the other requests still in flight (which it may not have counted).
-        Absent or unreadable headers are ignored.
+        what the service has left, minus the requests reserved after this one and not yet answered (the
+        service cannot have counted them; the ones reserved before it, it has). Without a ticket every
+        request in flight is taken as uncounted. Absent or unreadable headers are ignored.
         """
         lowered = {key.lower(): value for key, value in headers.items()}
         with self._lock:
             now = self._clock()
-            others = {
-                "requests": max(0, self._in_flight_requests - 1),
-                "tokens": max(0, self._in_flight_tokens - tokens),
-            }
+            later = [tokens for other, tokens in self._in_flight.items() if ticket is None or other > ticket]
+            others = {"requests": len(later), "tokens": sum(later)}
             for what, bucket in (("requests", self.requests), ("tokens", self.tokens)):
                 limit = _as_int(lowered.get(f"x-ratelimit-limit-{what}"))
                 if bucket is None and limit:

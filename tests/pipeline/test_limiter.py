@@ -63,8 +63,7 @@ def test_sustained_throughput_is_the_limit(clock: Clock) -> None:
     start = clock.now
     sent = 0
     while clock.now - start < 600:  # ten simulated minutes of 5,000-token requests
-        limiter.acquire(5000)
-        limiter.release(5000)
+        limiter.release(limiter.acquire(5000))
         sent += 5000
     minutes = (clock.now - start) / 60
     assert (sent - 200_000) / minutes == pytest.approx(200_000, rel=0.01)
@@ -87,7 +86,7 @@ def test_pause_holds_every_caller(clock: Clock) -> None:
 def test_headers_set_unknown_limits_and_lower_the_level(clock: Clock) -> None:
     limiter = RateLimiter(clock=clock)
     assert limiter.rpm is None and limiter.tpm is None
-    limiter.acquire(100)
+    ticket = limiter.acquire(100)
     limiter.observe(
         {
             "X-RateLimit-Limit-Requests": "600",
@@ -95,12 +94,29 @@ def test_headers_set_unknown_limits_and_lower_the_level(clock: Clock) -> None:
             "x-ratelimit-remaining-requests": "599",
             "x-ratelimit-remaining-tokens": "100",  # another process spent the rest
         },
-        tokens=100,
+        ticket=ticket,
     )
-    limiter.release(100)
+    limiter.release(ticket)
     assert (limiter.rpm, limiter.tpm) == (600, 6000)
     limiter.acquire(600)  # 100 left, 100 a second: 5 s
     assert clock.slept == pytest.approx([5.0])
+
+
+def test_requests_reserved_later_are_taken_as_uncounted_by_the_service(clock: Clock) -> None:
+    limiter = RateLimiter(tpm=6000, clock=clock)  # 100 tokens a second
+    first = limiter.acquire(1000)
+    second = limiter.acquire(1000)  # level 4000
+    # The answer to the first: the service has 5000 left (it has not seen the second), so 4000 really.
+    limiter.observe({"x-ratelimit-remaining-tokens": "5000"}, ticket=first)
+    limiter.release(first)
+    limiter.acquire(4000)
+    assert clock.slept == []  # nothing lost to double counting: the level is 0
+    # The answer to the second says 3000 left where 4000 were expected: someone else spent 1000. Less the
+    # 4000 reserved since, the level is -1000, so 100 more tokens wait 11 s.
+    limiter.observe({"x-ratelimit-remaining-tokens": "3000"}, ticket=second)
+    limiter.release(second)
+    limiter.acquire(100)
+    assert clock.slept == pytest.approx([11.0])
 
 
 def test_unreadable_headers_are_ignored(clock: Clock) -> None:

@@ -229,13 +229,13 @@ class CohereEmbedder(BaseEmbedder):
             request["output_dimension"] = self.options.dimensions
         return request
 
-    def _failed(self, exc: Exception, limiter: RateLimiter) -> Exception:
+    def _failed(self, exc: Exception, limiter: RateLimiter, ticket: int) -> Exception:
         from embedsdk.errors import RateLimitedError
 
         error = translate_error(exc, provider=self.provider_id, host=self.host, secret=self._secret())
         headers = getattr(exc, "headers", None)
         if isinstance(headers, dict):
-            limiter.observe(headers)
+            limiter.observe(headers, ticket)
         if isinstance(error, RateLimitedError):
             limiter.pause(error.retry_after if error.retry_after is not None else 1.0)
         return error
@@ -244,17 +244,17 @@ class CohereEmbedder(BaseEmbedder):
         client = self._sync_client()
         limiter = self.limiter()
         tokens = estimate_tokens(texts)
-        limiter.acquire(tokens)
+        ticket = limiter.acquire(tokens)
         try:
             raw = client.with_raw_response.embed(**self._request(texts, input_type, truncate))
-            limiter.observe(dict(raw.headers), tokens)
+            limiter.observe(dict(raw.headers), ticket)
         except Exception as exc:
-            error = self._failed(exc, limiter)
+            error = self._failed(exc, limiter, ticket)
             if error is exc:
                 raise
             raise error from exc
         finally:
-            limiter.release(tokens)
+            limiter.release(ticket)
         return self._decode(raw.data, len(texts))
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None, on_long: str | None = None) -> np.ndarray:
@@ -271,19 +271,19 @@ class CohereEmbedder(BaseEmbedder):
         texts = list(items)
         tokens = estimate_tokens(texts)
         async with gate:
-            await limiter.aacquire(tokens)
+            ticket = await limiter.aacquire(tokens)
             try:
                 raw = await client.with_raw_response.embed(
                     **self._request(texts, input_type, self.truncate_mode(on_long))
                 )
-                limiter.observe(dict(raw.headers), tokens)
+                limiter.observe(dict(raw.headers), ticket)
             except Exception as exc:
-                error = self._failed(exc, limiter)
+                error = self._failed(exc, limiter, ticket)
                 if error is exc:
                     raise
                 raise error from exc
             finally:
-                limiter.release(tokens)
+                limiter.release(ticket)
         return self._decode(raw.data, len(texts))
 
     def _decode(self, response: Any, count: int) -> np.ndarray:

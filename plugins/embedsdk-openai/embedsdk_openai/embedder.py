@@ -215,11 +215,11 @@ class OpenAIEmbedder(BaseEmbedder):
             request["dimensions"] = self.options.dimensions
         return request
 
-    def _failed(self, exc: Exception, limiter: RateLimiter) -> Exception:
+    def _failed(self, exc: Exception, limiter: RateLimiter, ticket: int) -> Exception:
         error = translate_error(exc, provider=self.provider_id, host=self.host, secret=self._secret())
         response = getattr(exc, "response", None)
         if response is not None:
-            limiter.observe(response.headers)
+            limiter.observe(response.headers, ticket)
         if isinstance(error, RateLimitedError):
             limiter.pause(error.retry_after if error.retry_after is not None else 1.0)
         return error
@@ -229,18 +229,18 @@ class OpenAIEmbedder(BaseEmbedder):
         client = self._sync_client()
         limiter = self.limiter()
         tokens = sum(self._tokenizer.count(list(items)))
-        limiter.acquire(tokens)
+        ticket = limiter.acquire(tokens)
         try:
             raw = client.embeddings.with_raw_response.create(**self._request(items))
-            limiter.observe(raw.headers, tokens)
+            limiter.observe(raw.headers, ticket)
             response = raw.parse()
         except Exception as exc:
-            error = self._failed(exc, limiter)
+            error = self._failed(exc, limiter, ticket)
             if error is exc:
                 raise
             raise error from exc
         finally:
-            limiter.release(tokens)
+            limiter.release(ticket)
         return self._decode(response, len(items))
 
     async def aembed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
@@ -249,18 +249,18 @@ class OpenAIEmbedder(BaseEmbedder):
         limiter = self.limiter()
         tokens = sum(self._tokenizer.count(list(items)))
         async with gate:
-            await limiter.aacquire(tokens)
+            ticket = await limiter.aacquire(tokens)
             try:
                 raw = await client.embeddings.with_raw_response.create(**self._request(items))
-                limiter.observe(raw.headers, tokens)
+                limiter.observe(raw.headers, ticket)
                 response = raw.parse()
             except Exception as exc:
-                error = self._failed(exc, limiter)
+                error = self._failed(exc, limiter, ticket)
                 if error is exc:
                     raise
                 raise error from exc
             finally:
-                limiter.release(tokens)
+                limiter.release(ticket)
         return self._decode(response, len(items))
 
     def _decode(self, response: Any, count: int) -> np.ndarray:
