@@ -161,8 +161,7 @@ def run(args: argparse.Namespace) -> None:
                 ours("flat", "flat"),
                 ours("flat int8 (rescore 100)", "flat", quantize="int8", rescore=100),
                 ours("flat binary (rescore 400)", "flat", quantize="binary", rescore=400),
-                ours("hnsw (hnswlib m=16 ef=64)", "hnsw", m=16, ef_construction=100, ef_search=64),
-                ours("faiss-hnsw (m=16 ef=64)", "faiss-hnsw", m=16, ef_construction=100, ef_search=64),
+                ours("hnsw (hnswlib m=16 ef=128)", "hnsw", m=16, ef_construction=100, ef_search=128),
             ],
             args.rounds,
         )
