@@ -138,7 +138,7 @@ class Collection:
             )
         runtime.current().registries.indexes.get(index)  # an unknown backend fails here, before anything is stored
         with self._store.transaction():
-            self._store.set_setting("provider", provider or space.provider)
+            self._store.set_setting("provider", provider or settings.default_provider())
             self._store.set_setting("space", space.model_dump())
             self._store.set_setting("index", index)
             self._store.set_setting("index_options", options)
