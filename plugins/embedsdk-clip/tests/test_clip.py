@@ -262,3 +262,27 @@ def test_cli_searches_a_folder_of_images_by_text_and_by_image(tiny_checkpoint, i
     assert main(["search", "--provider", provider, str(folder), "--image", str(images["c.png"]), "-k", "1"]) == 0
     best = capsys.readouterr().out.split()
     assert best[1].endswith("c.png") and float(best[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_hf_hub_repo_from_the_hugging_face_cache_offline(tiny_checkpoint, tiny_reference, monkeypatch, tmp_path):
+    """``clip/hf-hub:<org>/<repo>`` reads the repo's open_clip_config.json and weights from the HF cache."""
+    import json
+    import shutil
+
+    import open_clip
+
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--someone--tiny-clip" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (cache / "models--someone--tiny-clip" / "refs").mkdir()
+    (cache / "models--someone--tiny-clip" / "refs" / "main").write_text("0" * 40)
+    config = {"model_cfg": open_clip.get_model_config("embedsdk-tiny-clip"), "preprocess_cfg": {}}
+    (snapshot / "open_clip_config.json").write_text(json.dumps(config))
+    shutil.copy(tiny_checkpoint, snapshot / "open_clip_model.safetensors")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    result = embedsdk.embed(TEXTS, provider="clip/hf-hub:someone/tiny-clip", cache_dir=str(cache), cache=False)
+    assert result.space.model == "hf-hub:someone/tiny-clip:hf-hub:someone/tiny-clip"
+    assert cosines(result.vectors, reference_text(tiny_reference, TEXTS)).min() >= 0.9999
+    with pytest.raises(ModelNotFoundError, match=r"hf-hub:someone/other.*open_clip_config\.json.*HF_HUB_OFFLINE"):
+        embedsdk.embed(["x"], provider="clip/hf-hub:someone/other", cache_dir=str(cache))
