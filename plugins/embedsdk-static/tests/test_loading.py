@@ -167,3 +167,21 @@ def test_a_gensim_file_that_is_not_gensim_is_refused(tmp_path):
     path = _bad(tmp_path / "fake.kv", b"\x80\x04 not a pickle")
     with pytest.raises(VectorFileError, match="not a readable gensim file"):
         load_table(path)
+
+
+def test_large_files_are_read_in_blocks_with_the_right_line_numbers(tmp_path, kv, monkeypatch):
+    from embedsdk_static import textformats
+
+    monkeypatch.setattr(textformats, "_BLOCK_BYTES", 100)  # many blocks for a 40-line file
+    path = tmp_path / "blocks.txt"
+    kv.save_word2vec_format(str(path), binary=False)
+    table = load_table(path)
+    assert list(table.words) == list(kv.index_to_key)
+    np.testing.assert_allclose(np.asarray(table.vectors), kv.vectors, rtol=1e-6)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[30] = lines[30].rsplit(" ", 1)[0]  # line 31 of the file loses its last value
+    bad = tmp_path / "blocks_bad.txt"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(VectorFileError, match="line 31: 7 values where every line has 8") as caught:
+        load_table(bad)
+    assert caught.value.line == 31
