@@ -96,9 +96,9 @@ class ProjectedBiLstm(nn.Module):
             [torch.arange(0, 2 * cell), torch.arange(3 * cell, 4 * cell), torch.arange(2 * cell, 3 * cell)]
         )
         order = order.to(streams.device)
-        input_weight = self.input_weight[:, order].transpose(1, 2)  # (2, input, 4 * cell)
-        recurrent = self.state_weight[:, order].transpose(1, 2)  # (2, hidden, 4 * cell)
-        projection = self.projection.transpose(1, 2)  # (2, cell, hidden)
+        input_weight = self.input_weight[:, order].transpose(1, 2).contiguous()  # (2, input, 4 * cell)
+        recurrent = self.state_weight[:, order].transpose(1, 2).contiguous()  # (2, hidden, 4 * cell)
+        projection = self.projection.transpose(1, 2).contiguous()  # (2, cell, hidden)
         # Input projections outside the recurrence: one matmul per block of steps (time-major, so a block's
         # rows are together); blocks bound memory for big models (4 * cell floats per word and direction).
         time_major = streams.transpose(1, 2).reshape(2, steps * batch, -1)

@@ -1,31 +1,44 @@
-"""Batching never changes a vector: padding does not leak into the LSTM state, in either direction."""
+"""Batching never changes a vector: padding does not leak into the LSTM state, in either direction.
+
+Tolerances are 1e-4: a batch and a single sentence run matrix products of other shapes, so float32 sums
+are taken in another order and the recurrence carries that noise along 60 steps; a padding leak would
+change vectors by whole units.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from embedsdk_elmo.tokenizer import tokenize
 
 import embedsdk
 
 
+def _extremes(sentences: list[str], n: int) -> list[str]:
+    """The ``n`` shortest and ``n`` longest sentences (1 word to 60), interleaved."""
+    by_length = sorted(sentences, key=lambda s: len(tokenize(s)))
+    return [s for pair in zip(by_length[:n], reversed(by_length[-n:])) for s in pair]
+
+
 def test_a_batch_of_mixed_lengths_equals_one_sentence_at_a_time(tiny_manylangs, sentences):
     elmo = embedsdk.embedder(f"elmo/{tiny_manylangs}")
-    batch = sentences[:6] + sentences[-6:]  # 1 to ~60 words in one padded batch
+    batch = _extremes(sentences, 5)  # 1 to 60 words in one padded batch
+    assert len(tokenize(batch[0])) == 1 and len(tokenize(batch[1])) == 60
     together = elmo.embed_layers(batch)
     for sentence, layers in zip(batch, together):
         alone = elmo.embed_layers([sentence])[0]
-        np.testing.assert_allclose(layers, alone, atol=1e-5)
+        np.testing.assert_allclose(layers, alone, atol=1e-4, rtol=1e-4)
 
 
 def test_the_planner_batches_give_the_vectors_of_single_calls(tiny_manylangs, sentences):
     provider = f"elmo/{tiny_manylangs}"
-    texts = sentences[:10] + sentences[-10:]
+    texts = _extremes(sentences, 4) + sentences[10:14]
     batched = embedsdk.embed(texts, provider=provider, cache=False)
     assert batched.stats.batches < len(texts)
     single = np.stack([embedsdk.embed([t], provider=provider, cache=False).vectors[0] for t in texts])
-    np.testing.assert_allclose(batched.vectors, single, atol=1e-5)
+    np.testing.assert_allclose(batched.vectors, single, atol=1e-4, rtol=1e-4)
     # Small word budgets make many small batches: the same vectors again.
     small = embedsdk.embed(texts, provider=provider, cache=False, max_batch_words=64, max_batch_items=3)
-    np.testing.assert_allclose(small.vectors, single, atol=1e-5)
+    np.testing.assert_allclose(small.vectors, single, atol=1e-4, rtol=1e-4)
 
 
 def test_sentence_vector_is_the_mean_of_its_word_vectors(tiny_manylangs):
