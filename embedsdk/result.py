@@ -18,7 +18,7 @@ __all__ = ["EmbedStats", "Embeddings", "ItemFailure", "ZeroShotResult"]
 class EmbedStats:
     """What one call did: how many items came from the cache and how much work reached the provider.
 
-    ``words`` and ``oov_words`` are filled by word-vector providers (those with ``oov_report``): how many
+    ``words`` and ``oov_count`` are filled by word-vector providers (those with ``oov_report``): how many
     words the items held and how many the vocabulary lacked, whatever the OOV policy did with them.
     """
 
@@ -31,12 +31,12 @@ class EmbedStats:
     truncated: int = 0
     chunked: int = 0
     words: int = 0
-    oov_words: int = 0
+    oov_count: int = 0
 
     @property
     def oov_rate(self) -> float:
         """Share of the words that were out of vocabulary (0.0 when no word was counted)."""
-        return self.oov_words / self.words if self.words else 0.0
+        return self.oov_count / self.words if self.words else 0.0
 
 
 @dataclass

@@ -482,7 +482,7 @@ class EmbedJob:
             return None
         counted = report(self.items)
         self.stats.words = sum(words for words, _ in counted)
-        self.stats.oov_words = sum(len(missing) for _, missing in counted)
+        self.stats.oov_count = sum(len(missing) for _, missing in counted)
         return [list(missing) for _, missing in counted]
 
     def result(self) -> Embeddings:

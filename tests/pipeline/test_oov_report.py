@@ -38,7 +38,7 @@ def test_oov_words_are_reported_per_item_with_count_and_rate():
     with registered_plugin(TinyWordsPlugin()):
         result = embedsdk.embed(["the cat sat", "the dog barked", "a cat"], provider="tinywords/x")
     assert result.oov == [[], ["dog", "barked"], ["a"]]
-    assert (result.stats.words, result.stats.oov_words) == (8, 3)
+    assert (result.stats.words, result.stats.oov_count) == (8, 3)
     assert result.stats.oov_rate == 3 / 8
 
 
@@ -53,4 +53,4 @@ def test_cache_hits_are_counted_too():
 def test_providers_without_a_report_leave_it_empty(fake):
     result = embedsdk.embed(["a b"], provider="fake/test")
     assert result.oov is None
-    assert (result.stats.words, result.stats.oov_words, result.stats.oov_rate) == (0, 0, 0.0)
+    assert (result.stats.words, result.stats.oov_count, result.stats.oov_rate) == (0, 0, 0.0)

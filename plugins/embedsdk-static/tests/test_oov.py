@@ -27,7 +27,7 @@ def test_fasttext_subwords_match_gensim_for_unseen_words(lee_bin):
     expected = np.stack([reference[word] for word in unseen])
     cosines = embedsdk.cosine_similarity(result.vectors, expected).diagonal()
     assert cosines.min() >= 0.9999
-    assert result.stats.oov_words == len(unseen)  # subwords give vectors, but the words are still reported OOV
+    assert result.stats.oov_count == len(unseen)  # subwords give vectors, but the words are still reported OOV
 
 
 def test_error_names_the_word_and_the_other_items_survive(files, kv):
@@ -105,11 +105,11 @@ def test_texts_are_mean_pooled_words(files, kv):
 def test_results_report_oov_words_per_item_and_the_rate(files):
     result = embedsdk.embed(["the cat", "zebra and okapi", "dog"], provider=f"static/{files['word2vec']}", oov="zero")
     assert result.oov == [[], ["zebra", "okapi"], []]
-    assert (result.stats.words, result.stats.oov_words) == (6, 2)
+    assert (result.stats.words, result.stats.oov_count) == (6, 2)
     assert result.stats.oov_rate == pytest.approx(2 / 6)
     again = embedsdk.embed(["the cat", "zebra and okapi", "dog"], provider=f"static/{files['word2vec']}", oov="zero")
     assert again.stats.cache_hits == 3
-    assert again.oov == result.oov and again.stats.oov_words == 2  # the cache does not hide OOV words
+    assert again.oov == result.oov and again.stats.oov_count == 2  # the cache does not hide OOV words
 
 
 def test_the_strategy_is_part_of_the_space_and_the_cache_key(files):
