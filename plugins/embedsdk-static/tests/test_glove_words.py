@@ -91,3 +91,14 @@ def test_google_analogy_accuracy_is_the_published_figure():
     assert result.accuracy == pytest.approx(0.47, abs=0.02)
     assert result.coverage > 0.98
     assert len(result.sections) == 14
+
+
+def test_an_explicit_vocabulary_is_embedded_by_the_provider():
+    candidates = ["dog", "carburetor", "cat", "parliament"]
+    neighbours = embedsdk.most_similar("cat", k=2, provider="glove", vocabulary=candidates)
+    assert neighbours[0] == "dog" and len(neighbours) == 2
+    assert "cat" not in neighbours
+    answer = embedsdk.analogy(
+        "man", "king", "woman", provider="glove", vocabulary=["man", "king", "woman", "queen", "car"]
+    )
+    assert answer[0] == "queen"
