@@ -9,6 +9,9 @@ module's private names to reset it.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
@@ -25,7 +28,9 @@ from embedsdk.pipeline.limiter import LimiterRegistry
 from embedsdk.plugins.manager import collect_registries, make_plugin_manager
 from embedsdk.plugins.registries import Registries
 
-__all__ = ["DEFAULT_MAX_EMBEDDERS", "Runtime", "current", "replace", "using"]
+__all__ = ["DEFAULT_MAX_EMBEDDERS", "Runtime", "StoredMemo", "current", "replace", "using"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_EMBEDDERS = 8
 
@@ -52,6 +57,7 @@ class Runtime:
         self._max_embedders = max_embedders
         self._caches: dict[Path, EmbeddingCache] = {}
         self._memos: dict[str, dict[Any, Any]] = {}
+        self._stored: dict[tuple[Path, str], StoredMemo] = {}
         self._limiters = LimiterRegistry()
         self._lock = threading.RLock()
 
@@ -143,6 +149,25 @@ class Runtime:
         with self._lock:
             return self._memos.setdefault(name, {})
 
+    def stored_memo(self, name: str) -> StoredMemo:
+        """Facts a plugin keeps across processes (file digests, precision probes), in the cache folder.
+
+        A small JSON file, ``<cache folder>/memos/<name>.json``, read once per process and rewritten
+        (atomically) on each change. Nothing read from it is trusted: a file that is not a JSON object
+        counts as empty, and a value of the wrong shape is the caller's miss.
+
+        Args:
+            name: The plugin's own name for it (``"embedsdk_transformers.digests"``); letters, digits, ``._-``.
+        """
+        if not name or not all(c.isalnum() or c in "._-" for c in name):
+            raise InvalidOptionError(f"a stored memo's name is letters, digits and '._-', not {name!r}")
+        folder = Path(settings.cache_dir()).expanduser().absolute() / "memos"
+        with self._lock:
+            key = (folder, name)
+            if key not in self._stored:
+                self._stored[key] = StoredMemo(folder / f"{name}.json")
+            return self._stored[key]
+
     @property
     def limiters(self) -> LimiterRegistry:
         """The process's rate limiters, one per endpoint and API key (`embedsdk.pipeline.limiter`).
@@ -160,7 +185,74 @@ class Runtime:
                 cache.close()
             self._caches.clear()
             self._memos.clear()
+            self._stored.clear()
             self._limiters.clear()
+
+
+class StoredMemo(MutableMapping[str, Any]):
+    """A string-keyed dictionary of JSON values kept in one file; see `Runtime.stored_memo`.
+
+    Args:
+        path: The JSON file (created with its folder on first write).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"StoredMemo({str(self.path)!r})"
+
+    def _read(self) -> dict[str, Any]:
+        if self._data is None:
+            data: Any = {}
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError) as exc:
+                logger.warning("embedsdk: ignoring memo file %s (%s); it will be rewritten", self.path, exc)
+            self._data = data if isinstance(data, dict) else {}
+        return self._data
+
+    def _write(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".memo-", suffix=".json")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(self._data, out, sort_keys=True)
+            os.replace(temporary, self.path)
+        except OSError as exc:  # a read-only cache folder: the memo still holds for this process
+            logger.debug("embedsdk: could not write memo %s: %s", self.path, exc)
+
+    def __getitem__(self, key: str) -> Any:
+        with self._lock:
+            return self._read()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with self._lock:
+            data = self._read()
+            if key in data and data[key] == value:
+                return
+            # Another process may have added entries since this one read the file: merge them first.
+            self._data = None
+            data = self._read()
+            data[key] = value
+            self._write()
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._read()[key]
+            self._write()
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._read()))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._read())
 
 
 def _close(embedder: Any) -> None:

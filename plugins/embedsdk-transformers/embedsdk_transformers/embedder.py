@@ -9,6 +9,7 @@ little; it runs under ``torch.inference_mode``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -31,10 +32,20 @@ from embedsdk.providers.protocols import ProviderLimits
 from embedsdk.result import Embeddings
 from embedsdk.space import EmbeddingSpace
 from embedsdk_transformers.locate import locate_model
+from embedsdk_transformers.precision import (
+    DTYPE_PRECISIONS,
+    GATE_MIN_COSINE,
+    PROBE_TEXTS,
+    cpu_has_native_bf16,
+    gpu_may_be_present,
+    verdict_is_valid,
+)
 from embedsdk_transformers.recipe import ModelRecipe, read_recipe
-from embedsdk_transformers.tokenizer import HFTokenizer
+from embedsdk_transformers.tokenizer import HFTokenizer, valid_spec
 
 __all__ = ["HFEmbedder", "HFOptions", "pick_device"]
+
+logger = logging.getLogger("embedsdk_transformers")
 
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
 
@@ -46,7 +57,13 @@ class HFOptions(BaseModel):
         pooling: ``cls``, ``mean``, ``max``, ``mean_sqrt_len``, ``weightedmean`` or ``lasttoken``; default: what
             the folder says (sentence-transformers), else ``mean``.
         device: ``auto`` (cuda, then mps, then cpu), or a torch device such as ``cpu`` or ``cuda:1``.
-        dtype: Compute dtype; vectors are always returned as float32.
+        precision: Compute precision: ``fp32`` (exact), ``bf16``, ``fp16`` (GPU only), ``int8`` (dynamic
+            quantization of the linear layers, CPU only), or ``auto`` (bf16 on CPUs and GPUs with native
+            bf16, else fp32). Every mode but fp32 passes a quality gate on first use (min cosine >= 0.999
+            against fp32 on a fixed probe set) and falls back to fp32, with a logged warning, when it fails.
+            Vectors are always float32; the space records the precision that made them.
+        dtype: The older spelling: ``float32``, ``bfloat16`` or ``float16`` (= precision fp32, bf16, fp16).
+        threads: torch's CPU threads for this process (default: leave torch's own setting alone).
         max_seq_length: Read at most this many tokens of an item (default: the model's limit).
         max_batch_tokens: Padded tokens per forward pass (items x longest item); bounds memory.
         max_batch_items: Items per forward pass at most.
@@ -62,7 +79,9 @@ class HFOptions(BaseModel):
 
     pooling: Literal["cls", "mean", "max", "mean_sqrt_len", "weightedmean", "lasttoken"] | None = None
     device: str = Field(default="auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
-    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    precision: Literal["fp32", "bf16", "fp16", "int8", "auto"] | None = None
+    dtype: Literal["float32", "float16", "bfloat16"] | None = None
+    threads: int | None = Field(default=None, gt=0)
     max_seq_length: int | None = Field(default=None, gt=1)
     max_batch_tokens: int = Field(default=4096, gt=0)
     max_batch_items: int = Field(default=256, gt=0)
@@ -93,11 +112,18 @@ def _file_digest(path: Path) -> str:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     _digests = runtime.current().memo("embedsdk_transformers.file_digests")
     if key not in _digests:
-        h = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                h.update(block)
-        _digests[key] = h.hexdigest()
+        # Across processes too: a fresh process hashing 90 MB of weights would cost more than a cache hit.
+        stored = runtime.current().stored_memo("embedsdk_transformers.file_digests")
+        stored_key = f"{key[0]}|{key[1]}|{key[2]}"
+        digest = stored.get(stored_key)
+        if not (isinstance(digest, str) and len(digest) == 64):
+            h = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    h.update(block)
+            digest = h.hexdigest()
+            stored[stored_key] = digest
+        _digests[key] = digest
     return str(_digests[key])
 
 
@@ -140,8 +166,10 @@ class HFEmbedder(BaseEmbedder):
         self._tokenizer: HFTokenizer | None = None
         self._dense: list[Any] = []
         self._device = "cpu"
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._prompt_lengths: dict[str | None, int] = {}
+        self._precision: str | None = None
+        self._requested = self._requested_precision()
 
     # -- what the folder says (cheap: JSON only) ---------------------------------------------------------
 
@@ -196,8 +224,8 @@ class HFEmbedder(BaseEmbedder):
             if self.options.pooling and recipe.dense and len(pooling) != len(recipe.pooling):
                 raise InvalidOptionError(f"{self.provider_id}: pooling cannot change the width before its Dense layer")
             extra = {f"{role}_prompt": self.prompt(role) for role in ("query", "document") if self.prompt(role)}
-            if self.options.dtype != "float32":
-                extra["compute_dtype"] = self.options.dtype
+            if self.precision != "fp32":
+                extra["precision"] = self.precision
             self._space = EmbeddingSpace(
                 provider=self.provider_id,
                 model=self.model_name,
@@ -228,14 +256,41 @@ class HFEmbedder(BaseEmbedder):
     def tokenizer(self) -> HFTokenizer:
         """The model's tokenizer (loaded on first use; torch is not needed for it)."""
         if self._tokenizer is None:
-            transformers = _import_transformers()
-            hf = transformers.AutoTokenizer.from_pretrained(
-                str(self.recipe.transformer_folder),
-                local_files_only=True,
-                trust_remote_code=self.options.trust_remote_code,
-            )
-            self._tokenizer = HFTokenizer(hf, lowercase=self.recipe.do_lower_case)
+            # What transformers makes of the tokenizer files, remembered across processes for their content:
+            # a later process builds the same Rust tokenizer without importing transformers.
+            lowercase = self.recipe.do_lower_case
+            key = self._tokenizer_key()
+            stored = runtime.current().stored_memo("embedsdk_transformers.tokenizers")
+            spec = stored.get(key)
+            if valid_spec(spec):
+                self._tokenizer = HFTokenizer(spec, lowercase=lowercase, load_hf=self._hf_tokenizer)
+            else:
+                self._tokenizer = HFTokenizer(self._hf_tokenizer(), lowercase=lowercase)
+                stored[key] = dict(self._tokenizer.spec)
         return self._tokenizer
+
+    def _hf_tokenizer(self) -> Any:
+        transformers = _import_transformers()
+        return transformers.AutoTokenizer.from_pretrained(
+            str(self.recipe.transformer_folder),
+            local_files_only=True,
+            trust_remote_code=self.options.trust_remote_code,
+        )
+
+    def _tokenizer_key(self) -> str:
+        """The tokenizer files' content (every small text file of the transformer folder) and transformers' version."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            library = version("transformers")
+        except PackageNotFoundError:
+            library = "none"
+        h = hashlib.sha256(f"{library}|{self.options.trust_remote_code}".encode())
+        folder = self.recipe.transformer_folder
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in (".json", ".txt", ".model", ".py") and path.stat().st_size < 1 << 26:
+                h.update(path.name.encode() + b"\0" + _file_digest(path).encode())
+        return h.hexdigest()[:32]
 
     def _load(self) -> tuple[Any, list[Any]]:
         """The model and its Dense layers, loaded once.
@@ -246,25 +301,117 @@ class HFEmbedder(BaseEmbedder):
         with self._lock:
             if self._model is not None:
                 return self._model, self._dense
-            import torch
+            precision = self.precision  # may run the quality gate, which leaves the winning model loaded
+            if self._model is None:
+                self._model, self._dense = self._build(precision)
+            return self._model, self._dense
 
-            transformers = _import_transformers()
-            recipe = self.recipe
-            self._device = pick_device(self.options.device)
-            dtype = getattr(torch, self.options.dtype)
-            if dtype == torch.float16 and self._device == "cpu":
-                raise InvalidOptionError(f"{self.provider_id}: dtype='float16' needs a GPU; use bfloat16 or float32")
-            model = transformers.AutoModel.from_pretrained(
-                str(recipe.transformer_folder),
-                local_files_only=True,
-                dtype=dtype,
-                trust_remote_code=self.options.trust_remote_code,
+    def _build(self, precision: str) -> tuple[Any, list[Any]]:
+        """Load the weights in ``precision``: the transformer (SDPA attention where supported) and Dense layers."""
+        import torch
+
+        transformers = _import_transformers()
+        if self.options.threads is not None:
+            torch.set_num_threads(self.options.threads)
+        self._device = pick_device(self.options.device)
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+        kwargs: dict[str, Any] = {
+            "local_files_only": True,
+            "dtype": dtype,
+            "trust_remote_code": self.options.trust_remote_code,
+        }
+        folder = str(self.recipe.transformer_folder)
+        try:
+            model = transformers.AutoModel.from_pretrained(folder, attn_implementation="sdpa", **kwargs)
+        except (ValueError, ImportError):  # an architecture without SDPA support: its own attention
+            model = transformers.AutoModel.from_pretrained(folder, **kwargs)
+        model.eval().to(self._device)
+        if precision == "int8":
+            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                model, {torch.nn.Linear}, dtype=torch.qint8
             )
-            model.eval().to(self._device)
-            self._dense = [_load_dense(layer, dtype, self._device) for layer in recipe.dense]
-            _ = self.tokenizer
-            self._model = model
-            return model, self._dense
+        # Pooling and Dense layers run in float32 whatever the transformer's precision: they cost little.
+        dense = [_load_dense(layer, torch.float32, self._device) for layer in self.recipe.dense]
+        _ = self.tokenizer
+        return model, dense
+
+    # -- precision and its quality gate -------------------------------------------------------------------
+
+    def _requested_precision(self) -> str:
+        precision, dtype = self.options.precision, self.options.dtype
+        from_dtype = DTYPE_PRECISIONS[dtype] if dtype is not None else None
+        if precision is not None and from_dtype is not None and precision != from_dtype:
+            raise InvalidOptionError(
+                f"{self.provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
+            )
+        return precision or from_dtype or "fp32"
+
+    def _device_kind(self) -> str:
+        """cpu, cuda, mps or xpu; without importing torch when no GPU can be present."""
+        requested = self.options.device
+        if requested == "auto":
+            requested = pick_device("auto") if gpu_may_be_present() else "cpu"
+        return requested.split(":")[0]
+
+    def _candidate(self, device: str) -> str:
+        """The mode to try: the request, with ``auto`` resolved for ``device``."""
+        requested = self._requested
+        if requested == "auto":
+            if device == "cpu":
+                return "bf16" if cpu_has_native_bf16() else "fp32"
+            if device == "cuda":
+                import torch
+
+                return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+            return "fp32"
+        if requested == "fp16" and device == "cpu":
+            raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use 'bf16' or 'auto' on CPU")
+        if requested == "int8" and device != "cpu":
+            raise InvalidOptionError(f"{self.provider_id}: precision='int8' runs on CPU only; use 'fp16' or 'bf16'")
+        return requested
+
+    @property
+    def precision(self) -> str:
+        """The precision the vectors are computed in: the request, or fp32 when the quality gate refused it."""
+        with self._lock:
+            if self._precision is None:
+                device = self._device_kind()
+                mode = self._candidate(device)
+                if mode != "fp32":
+                    cosine = self._gate(mode, device)
+                    if cosine < GATE_MIN_COSINE:
+                        logger.warning(
+                            "%s: precision %s gives min cosine %.5f against fp32 on the probe set (< %s); "
+                            "using fp32",
+                            self.provider_id,
+                            mode,
+                            cosine,
+                            GATE_MIN_COSINE,
+                        )
+                        mode = "fp32"
+                self._precision = mode
+            return self._precision
+
+    def _gate(self, mode: str, device: str) -> float:
+        """Min cosine of ``mode`` against fp32 on the probe set: stored per model, pooling, mode and device."""
+        recipe = self.recipe
+        key = f"{folder_revision(recipe)}|{'+'.join(self.pooling)}|{self.max_seq_length}|{mode}|{device}"
+        stored = runtime.current().stored_memo("embedsdk_transformers.precision_gate")
+        verdict = stored.get(key)
+        if verdict_is_valid(verdict):
+            return float(verdict["min_cosine"])  # type: ignore[index]
+        texts = list(PROBE_TEXTS)
+        reference_model, reference_dense = self._build("fp32")
+        reference = self._vectors(reference_model, reference_dense, texts, None)
+        model, dense = self._build(mode)
+        candidate = self._vectors(model, dense, texts, None)
+        cosines = np.sum(reference * candidate, axis=1) / (
+            np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1)
+        )
+        cosine = float(np.nan_to_num(cosines, nan=-1.0).min())
+        stored[key] = {"min_cosine": cosine, "probe_texts": len(texts)}
+        self._model, self._dense = (model, dense) if cosine >= GATE_MIN_COSINE else (reference_model, reference_dense)
+        return cosine
 
     @property
     def loaded(self) -> bool:
@@ -276,6 +423,7 @@ class HFEmbedder(BaseEmbedder):
         with self._lock:
             self._model = None
             self._dense = []
+            self._tokenizer = None
 
     def _prompt_tokens(self, role: str | None) -> int:
         """Tokens the role's prompt adds to each item (0 without a prompt), counted once per role."""
@@ -289,19 +437,22 @@ class HFEmbedder(BaseEmbedder):
     def _forward(self, model: Any, texts: list[str]) -> tuple[Any, Any]:
         import torch
 
-        batch = self.tokenizer.encode_for_model(texts, self.max_seq_length)
-        batch = {name: tensor.to(self._device) for name, tensor in batch.items()}
+        arrays = self.tokenizer.encode_for_model(texts, self.max_seq_length)
+        batch = {name: torch.from_numpy(array).to(self._device) for name, array in arrays.items()}
         with torch.inference_mode():
-            tokens = model(**batch).last_hidden_state
+            tokens = model(**batch).last_hidden_state.float()
         return tokens, batch["attention_mask"]
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed a batch of texts: prompt, tokenize (pad to the longest), forward, pool, dense, normalize."""
+        model, dense = self._load()
+        return self._vectors(model, dense, items, role)
+
+    def _vectors(self, model: Any, dense: list[Any], items: Sequence[Any], role: str | None) -> np.ndarray:
         import torch
 
-        model, dense = self._load()
         prompt = self.prompt(role)
-        tokens, mask = self._forward(model, [prompt + text for text in items])
+        tokens, mask = self._forward(model, [prompt + text for text in items] if prompt else list(items))
         with torch.inference_mode():
             pool_mask = mask
             if prompt and not self.recipe.include_prompt:
@@ -346,9 +497,9 @@ class HFEmbedder(BaseEmbedder):
                 f"only special tokens); shorten the sentence around them",
                 [ItemFailure(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
             )
-        batch = {name: tensor.to(self._device) for name, tensor in encoding.items()}
+        batch = {name: torch.from_numpy(array).to(self._device) for name, array in encoding.items()}
         with torch.inference_mode():
-            tokens = model(**batch).last_hidden_state[0]
+            tokens = model(**batch).last_hidden_state[0].float()
             vectors = pool_spans(tokens, positions).float().cpu().numpy()
         space = self.space.model_copy(
             update={"dim": self.recipe.hidden_size, "normalized": False, "pooling": "word-mean"}

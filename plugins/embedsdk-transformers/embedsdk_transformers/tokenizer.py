@@ -1,40 +1,113 @@
-"""`HFTokenizer`: the embedsdk Tokenizer protocol over a Hugging Face fast tokenizer, cutting on token boundaries."""
+"""`HFTokenizer`: the embedsdk Tokenizer protocol over a Hugging Face fast tokenizer, cutting on token boundaries.
+
+It runs on the Rust ``tokenizers`` library alone: what the transformers tokenizer adds to its backend is read
+once per tokenizer-file state (`TokenizerSpec`), and later processes rebuild the tokenizer from that spec
+without importing transformers. Texts counted for the planner keep their encodings (a bounded memo), so a
+text is tokenized once, not once to count and again for the model.
+"""
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, TypedDict
+
+import numpy as np
 
 from embedsdk.errors import ConfigurationError
 
-__all__ = ["HFTokenizer"]
+__all__ = ["MEMO_SIZE", "HFTokenizer", "TokenizerSpec", "spec_of"]
+
+# Encodings kept between counting and the forward pass; a call larger than this tokenizes its overflow twice.
+MEMO_SIZE = 65536
+_MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+
+
+class TokenizerSpec(TypedDict):
+    """What the model's transformers tokenizer adds to its Rust backend, as JSON values."""
+
+    backend: str
+    special: int
+    pad_id: int
+    inputs: list[str]
+
+
+def spec_of(tokenizer: Any) -> TokenizerSpec:
+    """The spec of a transformers fast tokenizer.
+
+    Raises:
+        ConfigurationError: a slow tokenizer (character offsets are needed to cut text).
+    """
+    if not getattr(tokenizer, "is_fast", False):
+        raise ConfigurationError(
+            f"{type(tokenizer).__name__} is a slow tokenizer; embedsdk needs a fast one (tokenizer.json, "
+            f"or `pip install tokenizers sentencepiece` so transformers can convert it)"
+        )
+    if getattr(tokenizer, "truncation_side", "right") != "right":
+        raise ConfigurationError(f"{type(tokenizer).__name__} truncates on the left; embedsdk cuts on the right")
+    pad = tokenizer.pad_token_id
+    return TokenizerSpec(
+        backend=tokenizer.backend_tokenizer.to_str(),
+        special=int(tokenizer.num_special_tokens_to_add(pair=False)),
+        pad_id=int(pad) if pad is not None else 0,
+        inputs=[name for name in tokenizer.model_input_names if name in _MODEL_INPUTS],
+    )
+
+
+def valid_spec(value: Any) -> bool:
+    """True when ``value`` (read from a file) has the shape of a `TokenizerSpec`."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("backend"), str)
+        and isinstance(value.get("special"), int)
+        and isinstance(value.get("pad_id"), int)
+        and isinstance(value.get("inputs"), list)
+        and "input_ids" in value["inputs"]
+        and all(name in _MODEL_INPUTS for name in value["inputs"])
+    )
 
 
 class HFTokenizer:
     """Counts, truncates and splits text exactly as the model's tokenizer sees it.
 
     Args:
-        tokenizer: A ``transformers`` fast tokenizer (character offsets are needed to cut text).
+        tokenizer: A ``transformers`` fast tokenizer, or its `TokenizerSpec` (``hf`` then loads the
+            transformers one on demand through ``load_hf``).
         lowercase: Lower-case before tokenizing (sentence-transformers' ``do_lower_case``).
+        load_hf: Loads the transformers tokenizer, when ``tokenizer`` is a spec and ``hf`` is asked for.
     """
 
-    def __init__(self, tokenizer: Any, lowercase: bool = False) -> None:
-        if not getattr(tokenizer, "is_fast", False):
-            raise ConfigurationError(
-                f"{type(tokenizer).__name__} is a slow tokenizer; embedsdk needs a fast one (tokenizer.json, "
-                f"or `pip install tokenizers sentencepiece` so transformers can convert it)"
-            )
-        self.hf = tokenizer
-        self.lowercase = lowercase
-        self.special = int(tokenizer.num_special_tokens_to_add(pair=False))
-        # A Rust tokenizer of our own for counting and cutting, set once to no truncation and no padding:
-        # the transformers tokenizer re-sets those on its backend at every call, from any thread.
+    def __init__(self, tokenizer: Any, lowercase: bool = False, load_hf: Callable[[], Any] | None = None) -> None:
         from tokenizers import Tokenizer
 
-        self._backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        if isinstance(tokenizer, dict):
+            spec: TokenizerSpec = tokenizer  # type: ignore[assignment]
+            self._hf: Any = None
+        else:
+            spec = spec_of(tokenizer)
+            self._hf = tokenizer
+        self.spec = spec
+        self._load_hf = load_hf
+        self.lowercase = lowercase
+        self.special = int(spec["special"])
+        # A Rust tokenizer of our own, set once to no truncation and no padding.
+        self._backend = Tokenizer.from_str(spec["backend"])
         self._backend.no_truncation()
         self._backend.no_padding()
+        self._truncating: dict[int, Any] = {}
+        self._memo: OrderedDict[str, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    @property
+    def hf(self) -> Any:
+        """The transformers tokenizer (loaded on first use when this one was built from a spec)."""
+        if self._hf is None:
+            if self._load_hf is None:
+                raise ConfigurationError("this HFTokenizer was built from a spec, with no way to load transformers")
+            self._hf = self._load_hf()
+        return self._hf
 
     def prepare(self, text: str) -> str:
         """The text as the model reads it: lower-cased when the folder asks.
@@ -53,21 +126,59 @@ class HFTokenizer:
     def _encode(self, texts: Sequence[str], special: bool) -> list[Any]:
         return list(self._backend.encode_batch([self.prepare(t) for t in texts], add_special_tokens=special))
 
-    def encode_for_model(self, texts: Sequence[str], max_tokens: int, **kwargs: Any) -> Any:
-        """Tensors for the model: prepared, right-padded to the longest text, truncated to ``max_tokens``."""
-        return self.hf(
-            [self.prepare(t) for t in texts],
-            padding=True,
-            padding_side="right",  # pooling (lasttoken, prompt masking) counts positions from the left
-            truncation=True,
-            max_length=max_tokens,
-            return_tensors="pt",
-            **kwargs,
-        )
-
     def count(self, texts: Sequence[str]) -> list[int]:
-        """Tokens per text, special tokens included."""
-        return [len(encoding.ids) for encoding in self._encode(texts, special=True)]
+        """Tokens per text, special tokens included; the encodings are kept for `encode_for_model`."""
+        encodings = self._encode(texts, special=True)
+        with self._memo_lock:
+            for text, encoding in zip(texts, encodings):
+                self._memo[text] = encoding
+                self._memo.move_to_end(text)
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+    def _model_encodings(self, texts: Sequence[str], max_tokens: int) -> list[Any]:
+        """Encodings with special tokens, at most ``max_tokens`` long: the counted ones where they fit."""
+        found: list[Any] = []
+        with self._memo_lock:
+            for text in texts:
+                encoding = self._memo.pop(text, None)
+                found.append(encoding if encoding is not None and len(encoding.ids) <= max_tokens else None)
+        missing = [n for n, encoding in enumerate(found) if encoding is None]
+        if missing:
+            for n, encoding in zip(missing, self._encode_cut([texts[n] for n in missing], max_tokens)):
+                found[n] = encoding
+        return found
+
+    def _encode_cut(self, texts: Sequence[str], max_tokens: int) -> list[Any]:
+        """Encodings with special tokens, cut as transformers cuts (tokens first, special tokens kept)."""
+        with self._memo_lock:
+            backend = self._truncating.get(max_tokens)
+            if backend is None:
+                from tokenizers import Tokenizer
+
+                backend = Tokenizer.from_str(self.spec["backend"])
+                backend.no_padding()
+                backend.enable_truncation(max_tokens)
+                self._truncating[max_tokens] = backend
+        return list(backend.encode_batch([self.prepare(t) for t in texts], add_special_tokens=True))
+
+    def encode_for_model(self, texts: Sequence[str], max_tokens: int) -> dict[str, np.ndarray]:
+        """Model inputs as int64 arrays: prepared, right-padded to the longest text, cut to ``max_tokens``."""
+        encodings = self._model_encodings(texts, max_tokens)
+        width = max(len(encoding.ids) for encoding in encodings)
+        arrays = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in self.spec["inputs"]}
+        ids = arrays["input_ids"]
+        ids.fill(self.spec["pad_id"])
+        mask = arrays.setdefault("attention_mask", np.zeros((len(encodings), width), dtype=np.int64))
+        types = arrays.get("token_type_ids")
+        for row, encoding in enumerate(encodings):
+            length = len(encoding.ids)
+            ids[row, :length] = encoding.ids
+            mask[row, :length] = 1
+            if types is not None:
+                types[row, :length] = encoding.type_ids
+        return arrays
 
     def _windows(self, text: str, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
         """Character spans of consecutive token windows, cut between words.
@@ -116,14 +227,23 @@ class HFTokenizer:
         """Consecutive pieces of at most ``max_tokens`` tokens each, sharing ``overlap`` tokens."""
         return [text[start:end] for start, end in self._windows(text, max_tokens, overlap)]
 
-    def word_pieces(self, text: str, spans: Sequence[tuple[int, int]], max_tokens: int) -> tuple[Any, list[list[int]]]:
+    def word_pieces(
+        self, text: str, spans: Sequence[tuple[int, int]], max_tokens: int
+    ) -> tuple[dict[str, np.ndarray], list[list[int]]]:
         """Encode ``text`` for the model and find the token positions covering each character span.
 
         Returns:
-            The encoding (with special tokens, truncated to ``max_tokens``) and, per span, its positions.
+            The model inputs (with special tokens, cut to ``max_tokens``) and, per span, its positions.
         """
-        encoding = self.encode_for_model([text], max_tokens, return_offsets_mapping=True)
-        offsets = encoding.pop("offset_mapping")[0].tolist()
+        encoding = self._encode_cut([text], max_tokens)[0]
+        with self._memo_lock:
+            self._memo[text] = encoding
+        inputs = self.encode_for_model([text], max_tokens)
         # Special tokens have empty offsets; [UNK] has real ones and stands for its word (an emoji, say).
-        positions = [[n for n, (s, e) in enumerate(offsets) if e > s and s < end and e > start] for start, end in spans]
-        return encoding, positions
+        offsets = encoding.offsets
+        special = encoding.special_tokens_mask
+        positions = [
+            [n for n, (s, e) in enumerate(offsets) if not special[n] and e > s and s < end and e > start]
+            for start, end in spans
+        ]
+        return inputs, positions
