@@ -298,6 +298,8 @@ class EmbedJob:
         return [miss for miss in misses if id(miss) not in found]
 
     def _expand(self, misses: list[Miss]) -> list[Piece]:
+        if not misses:  # a full cache hit never loads the provider's tokenizer
+            return []
         max_tokens = self.limits.max_tokens_per_item
         pieces, refused, treated = expand_long_items(
             [miss.item for miss in misses],
