@@ -17,8 +17,11 @@ import numpy as np
 
 __all__ = ["UNK_TOKENS", "WordVectors", "char_ngrams"]
 
-UNK_TOKENS = ("<unk>", "<UNK>", "UNK", "[UNK]", "</unk>", "<oov>", "unk")
-"""Rows that tables use for unknown words, looked for in this order."""
+UNK_TOKENS = ("<unk>", "<UNK>", "UNK", "[UNK]", "<oov>", "<OOV>")
+"""Rows that tables use for unknown words, looked for in this order.
+
+Lower-case ``unk`` is not one of them: in GloVe 6B it is an ordinary corpus word, not a trained UNK row.
+"""
 
 _PUNCT_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 

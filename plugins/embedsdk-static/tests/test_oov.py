@@ -167,3 +167,8 @@ def test_sif_weights_words_and_removes_a_component_fitted_once(files, kv, tmp_pa
 def test_sif_without_a_corpus_says_what_to_pass(files):
     with pytest.raises(embedsdk.InvalidOptionError, match="sif_corpus"):
         _embed(files, ["cat"], pooling="sif")
+
+
+def test_glove_has_no_unk_row_and_says_so():
+    with pytest.raises(EmbeddingFailedError, match="no UNK row"):
+        embedsdk.embed(["qwzxv"], provider="glove", oov="unk", cache=False)
