@@ -117,16 +117,23 @@ class USETokenizer:
             while last < len(pieces) and used + pieces[last][0] <= window:
                 used += pieces[last][0]
                 last += 1
+            if last == first + 1 and pieces[first][0] > 1:
+                # A run of unknown characters alone in the window gains a "▁" when tokenized by itself.
+                _, start, end, _ = pieces[first]
+                if self.count([text[start:end]])[0] > max_tokens:
+                    last = first
             if last == first:  # an unknown run longer than the window: cut it by characters
                 tokens, start, end, _ = pieces[first]
-                # One token per character of the run, after any "▁" folded into it.
-                room = window - (tokens - (end - start))
-                cut = start + max(room, 1)
-                spans.append((start, min(end, cut)))
+                # One token per character of the run, after any "▁" folded into it; a piece cut out of the
+                # run gains a "▁" of its own when tokenized alone, hence the check.
+                cut = min(end, start + max(window - (tokens - (end - start)), 1))
+                while cut > start + 1 and self.count([text[start:cut]])[0] > max_tokens:
+                    cut -= 1
+                spans.append((start, cut))
                 if cut >= end:
                     first += 1
                 else:
-                    pieces[first] = (end - cut, cut, end, False)
+                    pieces[first] = (end - cut + 1, cut, end, False)  # one per character, and its "▁"
                 continue
             if last < len(pieces):
                 word_start = max((n for n in range(first + 1, last + 1) if pieces[n][3]), default=last)

@@ -36,6 +36,9 @@ def test_truncate_and_split_respect_real_counts(corpus):
         counts = tokenizer.count(pieces)
         assert max(counts) <= 64 and len(pieces) >= (total - 2) // 62
         assert all(piece in text for piece in pieces)
+    for limit in (4, 5, 17):  # tiny windows: a run of unknown characters is cut inside, and still fits
+        pieces = tokenizer.split("😀" * 50 + "x 🎉🎉 y", limit, overlap=1)
+        assert max(tokenizer.count(pieces)) <= limit and "".join(pieces).startswith("😀" * 10)
     assert tokenizer.split("short text", 64) == ["short text"]
     with pytest.raises(ConfigurationError, match="no room"):
         tokenizer.split(corpus.long[0], 2)
