@@ -23,10 +23,12 @@ from embedsdk_elmo.model import Elmo
 from embedsdk_elmo.vocab import BOS, EOS, Characters
 from embedsdk_elmo.weights import load_files
 
-__all__ = ["TOKEN_TABLE_LIMIT", "ElmoEngine", "read_scalar_mix"]
+__all__ = ["TABLE_BYTES", "TOKEN_TABLE_LIMIT", "ElmoEngine", "read_scalar_mix"]
 
 TOKEN_TABLE_LIMIT = 200_000
-"""Distinct words whose token-layer vectors an engine keeps (the table starts over past it)."""
+"""Distinct words whose token-layer vectors an engine keeps at most (the tables start over past it)."""
+TABLE_BYTES = 256 << 20
+"""Memory the first-layer input projections kept per word may take (fewer words for bigger models)."""
 
 
 def read_scalar_mix(path: Path, n_layers: int) -> tuple[list[float], float]:
@@ -76,41 +78,68 @@ class ElmoEngine:
         self.dim = 2 * config.projection_dim
         self._rows: dict[str, int] = {}
         self._table: torch.Tensor | None = None
+        self._projected: torch.Tensor | None = None
         self._table_lock = threading.Lock()
+        # Words kept: TOKEN_TABLE_LIMIT, fewer for big models (each keeps 2 * 4 * cell floats of projections).
+        self.table_limit = max(1024, min(TOKEN_TABLE_LIMIT, TABLE_BYTES // (2 * 4 * config.cell_dim * 4)))
 
     def _encode_new(self, words: list[str]) -> None:
-        """Run the token encoder on ``words`` and append their vectors to the token table."""
+        """Encode ``words`` and append their token vectors and first-layer input projections to the tables.
+
+        The tables grow by doubling, so appending is amortized; rows already handed out are never written.
+        """
         chars = torch.tensor([self.characters.chars(w) for w in words], dtype=torch.long, device=self.device)
         word_ids = None
         if self.characters.has_words:
             word_ids = torch.tensor([self.characters.word(w) for w in words], dtype=torch.long, device=self.device)
         encoded = self.model.token_encoder(chars, word_ids)
-        self._table = encoded if self._table is None else torch.cat([self._table, encoded])
+        projected = self.model.bilm.project_tokens(encoded)
+        used, needed = len(self._rows), len(self._rows) + len(words)
+        if self._table is None or self._projected is None or needed > self._table.shape[0]:
+            capacity = max(needed, 2 * used, 64)
+            table = encoded.new_empty(capacity, encoded.shape[1])
+            table_projected = projected.new_empty(2, capacity, projected.shape[2])
+            if self._table is not None and self._projected is not None and used:
+                table[:used] = self._table[:used]
+                table_projected[:, :used] = self._projected[:, :used]
+            self._table, self._projected = table, table_projected
+        self._table[used:needed] = encoded
+        self._projected[:, used:needed] = projected
         for word in words:
             self._rows[word] = len(self._rows)
 
-    def _token_vectors(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
-        """The token layer of each sentence, boundaries included: ``(batch, time, projection)``, and lengths.
+    def _token_vectors(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> tuple[torch.Tensor, torch.Tensor, list[int], torch.Tensor]:
+        """The token layer of each sentence (boundaries included), the table rows behind it, and lengths.
 
-        The token layer has no context, so each distinct word is encoded once and kept in a table
-        (bounded: it starts over past `TOKEN_TABLE_LIMIT` words); a batch only encodes words not seen yet.
+        The token layer has no context, so each distinct word is encoded once and kept, with its input
+        projections into the first BiLSTM layer (the most costly part of that layer's input), in tables
+        bounded by `table_limit` words; a batch only encodes words not seen yet.
+
+        Returns:
+            ``(batch, time, projection)`` vectors, ``(batch, time)`` table rows, tokens per sentence, and the
+            projections table ``(2, words, 4 * cell)`` those rows index.
         """
         with self._table_lock:
-            if len(self._rows) > TOKEN_TABLE_LIMIT:
-                self._rows, self._table = {}, None
+            distinct = dict.fromkeys(w for words in sentences for w in words)
+            new = [w for w in distinct if w not in self._rows]
+            if len(self._rows) + len(new) > self.table_limit:
+                self._rows, self._table, self._projected = {}, None, None
+                new = list(distinct)
             if not self._rows:
-                self._encode_new([BOS, EOS])
-            new = list(dict.fromkeys(w for words in sentences for w in words if w not in self._rows))
+                new = [BOS, EOS, *new]
             if new:
                 self._encode_new(new)
-            rows, table = self._rows, self._table
-            assert table is not None
+            assert self._table is not None and self._projected is not None
+            rows, used = self._rows, len(self._rows)
+            table, projected = self._table[:used], self._projected[:, :used]
             index = [[rows[BOS], *(rows[w] for w in words), rows[EOS]] for words in sentences]
         lengths = [len(ids) for ids in index]
         steps = max(lengths)
         pad = rows[EOS]
         padded = torch.tensor([ids + [pad] * (steps - len(ids)) for ids in index], dtype=torch.long, device=self.device)
-        return table[padded], lengths
+        return table[padded], padded, lengths, projected
 
     def layers(self, sentences: Sequence[Sequence[str]]) -> tuple[torch.Tensor, list[int]]:
         """The ELMo layers of tokenized sentences.
@@ -125,10 +154,10 @@ class ElmoEngine:
         if not sentences or any(len(words) == 0 for words in sentences):
             raise ConfigurationError("every sentence needs at least one word")
         with torch.inference_mode():
-            vectors, lengths = self._token_vectors(sentences)
+            vectors, token_rows, lengths, projected = self._token_vectors(sentences)
             order = sorted(range(len(lengths)), key=lambda n: -lengths[n])
             order_t = torch.tensor(order, device=self.device)
-            output = self.model(vectors[order_t], [lengths[n] for n in order])
+            output = self.model(vectors[order_t], [lengths[n] for n in order], token_rows[order_t], projected)
             restore = torch.empty_like(order_t)
             restore[order_t] = torch.arange(len(order), device=self.device)
             output = output[:, restore, 1 : max(lengths) - 1]
@@ -149,5 +178,5 @@ class ElmoEngine:
         with self._table_lock:
             self.model.to(device)
             self.device = str(device)
-            self._rows, self._table = {}, None
+            self._rows, self._table, self._projected = {}, None, None
         return self

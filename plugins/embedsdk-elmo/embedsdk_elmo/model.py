@@ -82,20 +82,42 @@ class ProjectedBiLstm(nn.Module):
         self.state_bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
         self.projection = nn.Parameter(torch.zeros(2, hidden_dim, cell_dim))
 
-    def forward(self, streams: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+    def _gate_order(self, device: Any) -> torch.Tensor:
+        # Gates reordered to (input, forget, output | candidate): one sigmoid and one tanh per step.
+        cell = self.cell_dim
+        order = torch.cat(
+            [torch.arange(0, 2 * cell), torch.arange(3 * cell, 4 * cell), torch.arange(2 * cell, 3 * cell)]
+        )
+        return order.to(device)
+
+    def project(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Input projections ``(2, n, 4 * cell)`` (bias included, gates in run order) of ``(2, n, input)``.
+
+        For the first layer the input is the token layer, which has no context: these can be computed once
+        per distinct word and handed to `forward` as ``table``.
+        """
+        order = self._gate_order(inputs.device)
+        weight = self.input_weight[:, order].transpose(1, 2).contiguous()
+        return torch.baddbmm(self.state_bias[:, order][:, None, :], inputs, weight)
+
+    def forward(
+        self, streams: torch.Tensor, lengths: list[int], table: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """Run both directions over ``streams`` ``(2, batch, time, input)``.
 
         Sentences are sorted longest first and stream 1 holds each sentence reversed within its length, so
         step ``t`` only touches the sentences longer than ``t``. Returns ``(2, batch, time, hidden)`` in the
         same order; positions past a sentence's length are zero.
+
+        Args:
+            streams: The two directions' inputs.
+            lengths: Positions per sentence, non-increasing.
+            table: Optionally, `project` outputs ``(2, n, 4 * cell)`` and, per stream and position, the row
+                ``(2, batch, time)`` holding that position's projection; then ``streams`` are not projected.
         """
         _, batch, steps, _ = streams.shape
         cell = self.cell_dim
-        # Gates reordered to (input, forget, output | candidate): one sigmoid and one tanh per step.
-        order = torch.cat(
-            [torch.arange(0, 2 * cell), torch.arange(3 * cell, 4 * cell), torch.arange(2 * cell, 3 * cell)]
-        )
-        order = order.to(streams.device)
+        order = self._gate_order(streams.device)
         input_weight = self.input_weight[:, order].transpose(1, 2).contiguous()  # (2, input, 4 * cell)
         recurrent = self.state_weight[:, order].transpose(1, 2).contiguous()  # (2, hidden, 4 * cell)
         projection = self.projection.transpose(1, 2).contiguous()  # (2, cell, hidden)
@@ -116,7 +138,11 @@ class ProjectedBiLstm(nn.Module):
                 break
             if active < state.shape[1]:  # finished sentences (the shortest, last) leave the batch
                 state, memory = state[:, :active], memory[:, :active]
-            if t % block == 0:
+            if t % block == 0 and table is not None:
+                projected, ids = table
+                span = ids[:, :, t : t + block]  # (2, batch, block)
+                inputs = torch.stack([projected[0][span[0]], projected[1][span[1]]]).transpose(1, 2)
+            elif t % block == 0:
                 rows = time_major[:, t * batch : (t + block) * batch]
                 inputs = torch.baddbmm(bias, rows, input_weight).view(2, -1, batch, 4 * cell)
             gates = torch.baddbmm(inputs[:, t % block, :active], state, recurrent)
@@ -143,11 +169,22 @@ class BiLM(nn.Module):
             for _ in range(config.n_layers)
         )
 
-    def forward(self, streams: torch.Tensor, lengths: list[int]) -> list[torch.Tensor]:
-        """Each layer's output ``(2, batch, time, dim)``, streams in the order `ProjectedBiLstm` takes."""
+    def project_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The first layer's input projections ``(2, n, 4 * cell)`` of token vectors ``(n, projection_dim)``."""
+        first = self.layers[0]
+        assert isinstance(first, ProjectedBiLstm)
+        return first.project(tokens.expand(2, -1, -1))
+
+    def forward(
+        self, streams: torch.Tensor, lengths: list[int], table: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> list[torch.Tensor]:
+        """Each layer's output ``(2, batch, time, dim)``, streams in the order `ProjectedBiLstm` takes.
+
+        ``table`` holds the first layer's input projections by word (see `ProjectedBiLstm.forward`).
+        """
         outputs = []
         for index, layer in enumerate(self.layers):
-            output = layer(streams, lengths)
+            output = layer(streams, lengths, table if index == 0 else None)
             if index > 0:
                 output = output + streams
             outputs.append(output)
@@ -171,20 +208,32 @@ class Elmo(nn.Module):
         self.token_encoder = TokenEncoder(config)
         self.bilm = BiLM(config)
 
-    def forward(self, token_vectors: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+    def forward(
+        self,
+        token_vectors: torch.Tensor,
+        lengths: list[int],
+        token_rows: torch.Tensor | None = None,
+        projected: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The layers ``(1 + n_layers, batch, time, 2 * projection_dim)`` for encoded tokens.
 
         Args:
             token_vectors: ``(batch, time, projection_dim)``: `TokenEncoder` outputs of each sentence, sentence
                 boundary tokens included, padded at the end; sentences sorted longest first.
             lengths: Tokens per sentence (boundaries included), non-increasing.
+            token_rows: Optionally, ``(batch, time)`` rows of ``projected`` for each position.
+            projected: Optionally, the first BiLSTM layer's input projections of distinct words
+                (``bilm.layers[0].project``), so they are not computed again for every occurrence.
         """
         steps = token_vectors.shape[1]
         reverse = reversal_index(lengths, steps, token_vectors.device)
         gather = reverse[:, :, None].expand_as(token_vectors)
         streams = torch.stack([token_vectors, token_vectors.gather(1, gather)])
+        table = None
+        if token_rows is not None and projected is not None:
+            table = (projected, torch.stack([token_rows, token_rows.gather(1, reverse)]))
         layers = [torch.cat([token_vectors, token_vectors], dim=-1)]
-        for output in self.bilm(streams, lengths):
+        for output in self.bilm(streams, lengths, table):
             backward = output[1].gather(1, reverse[:, :, None].expand_as(output[1]))
             layers.append(torch.cat([output[0], backward], dim=-1))
         mask = (

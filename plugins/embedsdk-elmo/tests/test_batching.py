@@ -60,3 +60,23 @@ def test_layers_option_picks_and_averages(tiny_manylangs):
         np.testing.assert_allclose(got, expected, atol=1e-5)
     # The token layer is the character CNN's projection, doubled to the BiLSTM's width.
     np.testing.assert_allclose(layers[0][:, :16], layers[0][:, 16:])
+
+
+def test_the_word_tables_grow_and_start_over_without_changing_a_vector(tiny_manylangs, sentences):
+    # Token vectors and first-layer input projections are kept per distinct word across batches.
+    from embedsdk_elmo.engine import ElmoEngine
+    from embedsdk_elmo.locate import locate_elmo
+
+    files = locate_elmo(tiny_manylangs)
+    small = ElmoEngine(files)
+    small.table_limit = 150  # it grows (64, 128 rows...) and starts over several times
+    batches = [[tokenize_words(s) for s in sentences[n : n + 3]] for n in range(0, 30, 3)]
+    for batch in batches:
+        kept = small.layers_numpy(batch)
+        fresh = ElmoEngine(files).layers_numpy(batch)
+        for a, b in zip(kept, fresh):
+            np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+def tokenize_words(text: str) -> list[str]:
+    return [word for word, _, _ in tokenize(text)]
