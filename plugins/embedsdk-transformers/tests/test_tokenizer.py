@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 import embedsdk
 
 TEXT = ("Transformers read tokens, attend to context and produce hidden states. " * 12).strip()
@@ -86,3 +88,15 @@ def test_counting_is_safe_beside_model_encoding_in_other_threads(tiny_bert):
     with ThreadPoolExecutor(4) as pool:
         counts = list(pool.map(lambda n: count(n) if n % 2 else encode(n), range(400)))
     assert all(c == expected for c in counts[1::2])
+
+
+def test_model_inputs_match_the_hugging_face_tokenizer_counted_or_not(tiny_bert, tiny_roberta):
+    for folder in (tiny_bert, tiny_roberta):
+        tokenizer = embedsdk.embedder(f"hf/{folder}").tokenizer
+        texts = ["a", TEXT, "def add(a, b): return a + b", "the cat"]
+        expected = tokenizer.hf(texts, padding=True, truncation=True, max_length=24, return_tensors="np")
+        tokenizer.count(texts[:2])  # two of them counted first: their encodings are reused (the long one is cut)
+        ours = tokenizer.encode_for_model(texts, 24)
+        assert sorted(ours) == sorted(expected.keys())
+        for name, array in ours.items():
+            np.testing.assert_array_equal(array, expected[name], err_msg=f"{folder.name}: {name}")
