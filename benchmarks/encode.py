@@ -1,11 +1,15 @@
-"""embedsdk's default provider vs sentence-transformers on the same model, measured alternately.
+"""embedsdk's default provider in each precision vs sentence-transformers fp32 on the same model, measured alternately.
 
-    python benchmarks/encode.py [--n 4000] [--rounds 3]
+    python benchmarks/encode.py [--n 4000] [--rounds 3] [--variants fp32,auto] [--threads N]
 
-Both embed the same 4,000 real sentences (5 to 200 tokens; see corpus.py) with all-MiniLM-L6-v2 on the same
-device. Rounds alternate (ST, embedsdk, ST, embedsdk...) so machine noise hits both alike; the embedsdk call
-goes through the whole pipeline with the cache off. Prints texts/s per round, the ratio of medians, and
-the minimum cosine between the two outputs.
+All embed the same real sentences (5 to 200 tokens; see corpus.py) with all-MiniLM-L6-v2 on the same device.
+Each round runs every variant once, in turn (ST, embedsdk fp32, embedsdk auto...), so machine noise hits them
+alike; the embedsdk calls go through the whole pipeline with the cache off. Prints texts/s per round, each
+variant's median as a ratio to ST's, the minimum cosine against ST fp32, and a GEMM probe: the peak GFLOP/s of
+a large matrix product in fp32 and bf16, and each variant's useful GFLOP/s (the model's FLOPs on the real,
+unpadded tokens per second) as a percentage of the peak of its precision.
+
+What was tried and lost is recorded in docs/speed.md.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,49 +30,103 @@ from corpus import sentences
 import embedsdk
 
 
+def gemm_peak(dtype: Any, size: int = 2048, repeats: int = 5) -> float:
+    """Best GFLOP/s of a size x size matrix product in ``dtype`` (torch)."""
+    import torch
+
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def model_flops(config: Any, lengths: Sequence[int]) -> float:
+    """Multiply-adds x 2 of a BERT-style encoder over sequences of ``lengths`` tokens (no padding)."""
+    hidden, inner, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    total = 0.0
+    for length in lengths:
+        projections = 4 * 2 * length * hidden * hidden  # Q, K, V, output
+        feed_forward = 2 * 2 * length * hidden * inner
+        attention = 2 * 2 * length * length * hidden  # scores and weighted sum
+        total += layers * (projections + feed_forward + attention)
+    return total
+
+
+def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float((np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).min())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--provider", default="minilm")
+    parser.add_argument("--variants", default="fp32,auto", help="embedsdk precisions, comma-separated")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     args = parser.parse_args()
 
     import torch
     from sentence_transformers import SentenceTransformer
 
-    model = embedsdk.embedder(args.provider)
-    texts = sentences(args.n, model.tokenizer.count)
-    folder = str(model.recipe.folder)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    precisions = [p.strip() for p in args.variants.split(",") if p.strip()]
+    models = {p: embedsdk.embedder(args.provider, precision=p) for p in precisions}
+    first = models[precisions[0]]
+    texts = sentences(args.n, first.tokenizer.count)
+    folder = str(first.recipe.folder)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     st = SentenceTransformer(folder, device=device)
     print(f"{len(texts)} sentences, model {folder}, device {device}, torch threads {torch.get_num_threads()}")
+    for precision, model in models.items():
+        print(f"embedsdk precision={precision!r} computes in {model.precision}")
 
-    # Warm-up: load weights and allocator pools on both sides before timing.
+    # Warm-up: load weights (and run each gate) and allocator pools on every side before timing.
     st.encode(texts[:64], batch_size=32)
-    embedsdk.embed(texts[:64], provider=args.provider, cache=False)
+    for model in models.values():
+        embedsdk.embed(texts[:64], provider=model, cache=False)
 
-    st_rates, our_rates = [], []
+    runs: dict[str, Callable[[], np.ndarray]] = {
+        "sentence-transformers fp32": lambda: st.encode(texts, batch_size=32, convert_to_numpy=True)
+    }
+    for precision, model in models.items():
+        runs[f"embedsdk {precision}"] = lambda model=model: embedsdk.embed(texts, provider=model, cache=False).vectors
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    outputs: dict[str, np.ndarray] = {}
     for round_ in range(1, args.rounds + 1):
-        start = time.perf_counter()
-        reference = st.encode(texts, batch_size=32, convert_to_numpy=True)
-        st_rates.append(len(texts) / (time.perf_counter() - start))
-        start = time.perf_counter()
-        ours = embedsdk.embed(texts, provider=args.provider, cache=False)
-        our_rates.append(len(texts) / (time.perf_counter() - start))
-        print(
-            f"round {round_}: sentence-transformers {st_rates[-1]:7.1f} texts/s   embedsdk {our_rates[-1]:7.1f} "
-            f"texts/s   ratio {our_rates[-1] / st_rates[-1]:.2f}x"
-        )
+        line = []
+        for name, run in runs.items():
+            start = time.perf_counter()
+            outputs[name] = run()
+            rates[name].append(len(texts) / (time.perf_counter() - start))
+            line.append(f"{name} {rates[name][-1]:7.1f}")
+        print(f"round {round_}: " + "   ".join(line) + "  texts/s")
 
-    cosines = np.sum(reference * ours.vectors, axis=1) / (
-        np.linalg.norm(reference, axis=1) * np.linalg.norm(ours.vectors, axis=1)
-    )
-    st_median, our_median = statistics.median(st_rates), statistics.median(our_rates)
-    print(
-        f"median: sentence-transformers {st_median:.1f} texts/s, embedsdk {our_median:.1f} texts/s, "
-        f"ratio {our_median / st_median:.2f}x"
-    )
-    print(f"min cosine embedsdk vs sentence-transformers: {cosines.min():.7f} (target >= 0.99999)")
+    baseline = "sentence-transformers fp32"
+    reference = outputs[baseline]
+    base = statistics.median(rates[baseline])
+    peaks = {"fp32": gemm_peak(torch.float32), "bf16": gemm_peak(torch.bfloat16)}
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(first.recipe.transformer_folder), local_files_only=True)
+    flops = model_flops(config, first.tokenizer.count(texts))
+    print(f"GEMM peak (2048^3 matmul): fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    print(f"model work: {flops / 1e9:.0f} GFLOP on the unpadded tokens of the {len(texts)} sentences")
+    for name in runs:
+        median = statistics.median(rates[name])
+        computed = "fp32" if name == baseline else models[name.split()[-1]].precision
+        useful = flops * median / len(texts) / 1e9
+        peak = peaks.get(computed, peaks["fp32"])
+        print(
+            f"{name:28s} median {median:7.1f} texts/s  ratio {median / base:5.2f}x  min cosine vs ST fp32 "
+            f"{min_cosine(outputs[name], reference):.6f}  useful {useful:6.1f} GFLOP/s = "
+            f"{100 * useful / peak:4.1f}% of the {computed} peak"
+        )
 
 
 if __name__ == "__main__":

@@ -327,9 +327,13 @@ class HFEmbedder(BaseEmbedder):
             model = transformers.AutoModel.from_pretrained(folder, **kwargs)
         model.eval().to(self._device)
         if precision == "int8":
-            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                model, {torch.nn.Linear}, dtype=torch.qint8
-            )
+            import warnings
+
+            with warnings.catch_warnings():  # torch's notice that its quantized tensors are deprecated
+                warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+                model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                    model, {torch.nn.Linear}, dtype=torch.qint8
+                )
         # Pooling and Dense layers run in float32 whatever the transformer's precision: they cost little.
         dense = [_load_dense(layer, torch.float32, self._device) for layer in self.recipe.dense]
         _ = self.tokenizer
