@@ -3,6 +3,8 @@
     python benchmarks/eval.py [--rounds 2] [--out benchmarks/eval-report.md]     # the harness
     python benchmarks/eval.py --finetune [--out benchmarks/finetune-report.md]   # fine-tuning (CPU-heavy)
 
+On a CPU shared with other work, OMP_NUM_THREADS=1 keeps torch from stalling on its own threads.
+
 Harness: the default model (all-MiniLM-L6-v2), plus GloVe 6B 50d (``glove``) and USE multilingual (``muse``)
 when their plugins are installed, on every task:
 
@@ -171,7 +173,8 @@ def finetune(batch_size: int) -> str:
     lines = [
         "# Fine-tuning payoff",
         "",
-        "`nice python benchmarks/eval.py --finetune`: all-MiniLM-L6-v2 on STS Benchmark train, one epoch on this CPU, "
+        "`OMP_NUM_THREADS=1 nice -n 5 python benchmarks/eval.py --finetune` (one torch thread: this 2-core machine "
+        "was shared by other jobs): all-MiniLM-L6-v2 on STS Benchmark train, one epoch on this CPU, "
         f"batch size {batch_size}, lr 2e-5, seed 0; STS-B dev Spearman through `embedsdk.eval.sts`.",
         "",
         "| objective | training pairs | steps | training time | STS-B dev Spearman before | after | change |",
