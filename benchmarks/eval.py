@@ -99,7 +99,11 @@ def harness(rounds: int) -> str:
     from gensim.test.utils import datapath
 
     dev = embedsdk.eval.read_pairs(STSB, split="dev")
-    lines = ["# Evaluation harness report", "", f"`python benchmarks/eval.py --rounds {rounds}`", ""]
+    import torch
+
+    command = f"python benchmarks/eval.py --rounds {rounds}"
+    threads = f"{os.cpu_count()} CPU cores (shared), torch {torch.get_num_threads()} thread(s)"
+    lines = ["# Evaluation harness report", "", f"`{command}` on {threads}.", ""]
     lines += ["## STS-B dev: embedsdk vs sentence-transformers' evaluator (default model)", ""]
     lines += sentence_transformers_parity(dev, rounds)
     retrieval_task = embedsdk.eval.retrieval_from_pairs(dev)
