@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import embedsdk
+import embedsdk.eval
 from embedsdk.errors import InvalidInputError
 from embedsdk.eval import document_similarity
 from embedsdk.testing import FakeEmbedder
@@ -34,3 +35,11 @@ def test_bad_document_similarity_input(fake: FakeEmbedder) -> None:
         document_similarity("fake/test", DOCS, human)
     with pytest.raises(InvalidInputError, match="at least 3 documents"):
         document_similarity("fake/test", DOCS[:2], np.eye(2))
+
+
+def test_lee_corpus_from_gensim_test_data(fake: FakeEmbedder) -> None:
+    docs, human = embedsdk.eval.lee_corpus()
+    assert len(docs) == 50 and human.shape == (50, 50)
+    assert np.allclose(np.diag(human), 1.0) and (human >= 0).all() and (human <= 1).all()
+    result = document_similarity("fake/test", docs, human)
+    assert result.examples == 50 and -1 <= result.pearson <= 1
