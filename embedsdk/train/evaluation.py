@@ -9,15 +9,22 @@ from typing import Any
 
 from embedsdk.eval import retrieval, sts
 from embedsdk.train.loop import TrainedModel, TrainingReport
+from embedsdk.train.model import check_output
 
 __all__ = ["finish", "output_folder", "retrieval_score", "sts_score", "trained_provider"]
 
 
 def output_folder(output: str | Path | None, objective: str) -> Path:
-    """``output`` as an absolute path, or a new temporary folder when None."""
+    """``output`` as an absolute path, or a new temporary folder when None.
+
+    Raises:
+        InvalidOptionError: ``output`` exists and is neither empty nor a model folder.
+    """
     if output is None:
         return Path(tempfile.mkdtemp(prefix=f"embedsdk-{objective}-"))
-    return Path(output).expanduser().resolve()
+    folder = Path(output).expanduser().resolve()
+    check_output(folder)  # before training, so a refused folder costs no training time
+    return folder
 
 
 def trained_provider(base: Any, folder: Path) -> Any:

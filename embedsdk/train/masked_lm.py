@@ -65,7 +65,8 @@ def mlm(
         batch_size: Texts per step.
         lr: Peak learning rate of AdamW (linear warm-up over 10% of the steps, then linear decay).
         seed: Seeds the split, the shuffling, the masks and dropout.
-        output: The folder to write (replaced when it exists); a new temporary folder when None.
+        output: The folder to write (an earlier model folder there is replaced; a folder holding anything
+            else is refused); a new temporary folder when None.
         holdout: Share of the corpus kept aside; its masked-LM loss (same masks) is measured before and
             after; 0 skips it.
         eval_pairs: Scored pairs to evaluate with `embedsdk.eval.sts` before and after.

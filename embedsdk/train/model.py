@@ -18,7 +18,7 @@ from embedsdk.errors import InvalidOptionError, MissingDependencyError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SentenceModel", "import_torch", "pick_device"]
+__all__ = ["SentenceModel", "check_output", "import_torch", "pick_device"]
 
 _ACTIVATIONS = {"tanh": "Tanh", "identity": "Identity", "relu": "ReLU", "gelu": "GELU", "sigmoid": "Sigmoid"}
 _POOLING_FLAGS = {
@@ -55,6 +55,20 @@ def pick_device(requested: str = "auto") -> str:
         return "cuda"
     mps = getattr(torch.backends, "mps", None)
     return "mps" if mps is not None and mps.is_available() else "cpu"
+
+
+def check_output(output: Path) -> None:
+    """Refuse an ``output`` that exists and is neither empty nor a sentence-transformers folder.
+
+    Raises:
+        InvalidOptionError: ``output`` is a file, or a folder holding other things (never deleted).
+    """
+    if not output.exists():
+        return
+    if not output.is_dir():
+        raise InvalidOptionError(f"output {output} is a file; give a folder")
+    if any(output.iterdir()) and not (output / "modules.json").is_file():
+        raise InvalidOptionError(f"output {output} exists and is not a model folder; choose a new folder")
 
 
 def _recipe(provider: Any) -> Any:
@@ -160,7 +174,10 @@ class SentenceModel:
         return result
 
     def save(self, output: Path, transformer: Any = None) -> Path:
-        """Write a sentence-transformers folder at ``output`` (replaced if it exists) and return it.
+        """Write a sentence-transformers folder at ``output`` and return it.
+
+        An existing ``output`` is replaced when it is empty or a sentence-transformers folder (one with
+        ``modules.json``); any other existing folder is refused, so no user file is ever deleted.
 
         Args:
             output: The folder to write.
@@ -171,6 +188,7 @@ class SentenceModel:
         if output == source.resolve():
             raise InvalidOptionError(f"output {output} is the base model's own folder; choose another")
         if output.exists():
+            check_output(output)
             shutil.rmtree(output)
         if self.recipe.sentence_transformers:
             shutil.copytree(source, output, ignore=shutil.ignore_patterns(*_STALE, ".git", ".cache"))

@@ -92,7 +92,8 @@ def contrastive(
         lr: Peak learning rate of AdamW (linear warm-up over 10% of the steps, then linear decay).
         seed: Seeds the held-out split, the shuffling, dropout and initialization: the same seed on CPU
             gives the same weights.
-        output: The folder to write (replaced when it exists); a new temporary folder when None.
+        output: The folder to write (an earlier model folder there is replaced; a folder holding anything
+            else is refused); a new temporary folder when None.
         holdout: Share of the pairs kept aside and evaluated before and after training (``mnrl``: nDCG@10
             of finding each partner; labelled: Spearman); 0 skips it.
         eval_pairs: Scored pairs (STS style, any scale) to evaluate with `embedsdk.eval.sts` before and after.

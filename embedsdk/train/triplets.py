@@ -55,7 +55,8 @@ def triplet(
         batch_size: Triplets per step.
         lr: Peak learning rate of AdamW (linear warm-up over 10% of the steps, then linear decay).
         seed: Seeds the split, the shuffling and dropout: the same seed on CPU gives the same weights.
-        output: The folder to write (replaced when it exists); a new temporary folder when None.
+        output: The folder to write (an earlier model folder there is replaced; a folder holding anything
+            else is refused); a new temporary folder when None.
         holdout: Share of the triplets kept aside; nDCG@10 of finding each anchor's positive among all
             held-out positives and negatives is measured before and after; 0 skips it.
         device: ``auto`` (cuda, then mps, then cpu) or a torch device.

@@ -57,3 +57,12 @@ def test_bad_mlm_input(tiny_bert: Path) -> None:
         mlm(f"hf/{tiny_bert}", ["fine", " "])
     with pytest.raises(InvalidOptionError, match="mask_probability"):
         mlm(f"hf/{tiny_bert}", TRAINING_TEXT, mask_probability=1.5)
+
+
+def test_an_existing_folder_that_is_not_a_model_is_never_replaced(tiny_bert: Path, tmp_path: Path) -> None:
+    keep = tmp_path / "my-files"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("precious", encoding="utf-8")
+    with pytest.raises(InvalidOptionError, match="exists and is not a model folder"):
+        triplet(f"hf/{tiny_bert}", TRIPLETS, holdout=0, output=keep, progress=False)
+    assert (keep / "notes.txt").read_text(encoding="utf-8") == "precious"
