@@ -145,6 +145,7 @@ class ElmoEmbedder(BaseEmbedder):
                 raise MissingDependencyError("the elmo provider needs torch: pip install embedsdk-elmo") from exc
             from embedsdk_elmo.engine import ElmoEngine, read_scalar_mix
 
+            _ = self.space  # checks the layer against the model's configuration before loading anything
             files = self.files
             engine = ElmoEngine(files, device=pick_device(self.options.device))
             if self.options.layer == "mix" and files.mix is not None:

@@ -167,3 +167,12 @@ def test_broken_files_are_named(tiny_manylangs, tiny_hdf5, tmp_path):
         f["CNN_proj/b_proj"] = np.zeros(3, dtype=np.float32)
     with pytest.raises(ConfigurationError, match=r"'CNN_proj/b_proj' has shape \(3,\), expected \(16,\)"):
         embedsdk.embed(["text"], provider=f"elmo/{wrong_shape}")
+
+
+def test_a_layer_the_model_lacks_is_refused_before_loading(tmp_path):
+    from embedsdk_elmo.testing import write_random_manylangs
+
+    one_layer = write_random_manylangs(tmp_path / "one-layer", n_layers=1)
+    with pytest.raises(InvalidOptionError, match="layer must be below 2, got 2"):
+        embedsdk.embed_words("a river bank", provider=f"elmo/{one_layer}", layer=2)
+    assert embedsdk.embed_words("a river bank", provider=f"elmo/{one_layer}", layer=1).shape == (3, 32)
