@@ -223,7 +223,8 @@ class CohereEmbedder(BaseEmbedder):
             "input_type": input_type,
             "embedding_types": [self.options.embedding_types],
             "truncate": truncate,
-            "request_options": {"max_retries": 0, "timeout_in_seconds": math.ceil(self.options.timeout)},
+            # The client's own retries off (the core retries); its timeout is the client's, set from timeout=.
+            "request_options": {"max_retries": 0},
         }
         if self.options.dimensions is not None:
             request["output_dimension"] = self.options.dimensions

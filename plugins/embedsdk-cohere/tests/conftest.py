@@ -7,9 +7,9 @@ from pathlib import Path
 
 import embedsdk_cohere.plugin
 import pytest
-from embedsdk.testing.wire import WireServer
 
 import embedsdk.testing
+from embedsdk.testing.wire import WireServer
 
 SECRET = "co-test-8d2e7b40-never-shown"
 

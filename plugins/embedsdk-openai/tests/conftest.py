@@ -7,10 +7,10 @@ from pathlib import Path
 
 import embedsdk_openai.plugin
 import pytest
-from embedsdk.testing.wire import WireServer
 from embedsdk_openai.tokenizer import TiktokenTokenizer
 
 import embedsdk.testing
+from embedsdk.testing.wire import WireServer
 
 SECRET = "sk-test-5f3c9a1e-never-shown"
 

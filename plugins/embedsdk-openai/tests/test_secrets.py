@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from embedsdk.testing.wire import WireServer
 
 import embedsdk
 from embedsdk.errors import ConfigurationError, EmbedSDKError
+from embedsdk.testing.wire import WireServer
 
 PROVIDER = "openai/text-embedding-3-small"
 
