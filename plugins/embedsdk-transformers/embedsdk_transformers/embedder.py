@@ -456,6 +456,8 @@ class HFEmbedder(BaseEmbedder):
         import torch
 
         prompt = self.prompt(role)
+        if prompt:
+            self.tokenizer.forget(items)  # counted without the prompt: the model reads them with it
         tokens, mask = self._forward(model, [prompt + text for text in items] if prompt else list(items))
         with torch.inference_mode():
             pool_mask = mask

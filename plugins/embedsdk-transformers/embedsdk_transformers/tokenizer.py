@@ -97,7 +97,8 @@ class HFTokenizer:
         self._backend.no_truncation()
         self._backend.no_padding()
         self._truncating: dict[int, Any] = {}
-        self._memo: OrderedDict[str, Any] = OrderedDict()
+        # text -> (ids, type ids): compact arrays, not Encoding objects (which also hold tokens and offsets).
+        self._memo: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._memo_lock = threading.Lock()
 
     @property
@@ -131,24 +132,30 @@ class HFTokenizer:
         encodings = self._encode(texts, special=True)
         with self._memo_lock:
             for text, encoding in zip(texts, encodings):
-                self._memo[text] = encoding
+                self._memo[text] = _compact(encoding)
                 self._memo.move_to_end(text)
             while len(self._memo) > MEMO_SIZE:
                 self._memo.popitem(last=False)
         return [len(encoding.ids) for encoding in encodings]
 
-    def _model_encodings(self, texts: Sequence[str], max_tokens: int) -> list[Any]:
-        """Encodings with special tokens, at most ``max_tokens`` long: the counted ones where they fit."""
-        found: list[Any] = []
+    def forget(self, texts: Sequence[str]) -> None:
+        """Drop the kept encodings of ``texts`` (counted, but sent to the model in another form)."""
         with self._memo_lock:
             for text in texts:
-                encoding = self._memo.pop(text, None)
-                found.append(encoding if encoding is not None and len(encoding.ids) <= max_tokens else None)
-        missing = [n for n, encoding in enumerate(found) if encoding is None]
+                self._memo.pop(text, None)
+
+    def _model_encodings(self, texts: Sequence[str], max_tokens: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(ids, type ids) with special tokens, at most ``max_tokens`` long: the counted ones where they fit."""
+        found: list[tuple[np.ndarray, np.ndarray] | None] = []
+        with self._memo_lock:
+            for text in texts:
+                kept = self._memo.pop(text, None)
+                found.append(kept if kept is not None and len(kept[0]) <= max_tokens else None)
+        missing = [n for n, kept in enumerate(found) if kept is None]
         if missing:
             for n, encoding in zip(missing, self._encode_cut([texts[n] for n in missing], max_tokens)):
-                found[n] = encoding
-        return found
+                found[n] = _compact(encoding)
+        return [kept for kept in found if kept is not None]
 
     def _encode_cut(self, texts: Sequence[str], max_tokens: int) -> list[Any]:
         """Encodings with special tokens, cut as transformers cuts (tokens first, special tokens kept)."""
@@ -166,18 +173,18 @@ class HFTokenizer:
     def encode_for_model(self, texts: Sequence[str], max_tokens: int) -> dict[str, np.ndarray]:
         """Model inputs as int64 arrays: prepared, right-padded to the longest text, cut to ``max_tokens``."""
         encodings = self._model_encodings(texts, max_tokens)
-        width = max(len(encoding.ids) for encoding in encodings)
+        width = max(len(ids) for ids, _ in encodings)
         arrays = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in self.spec["inputs"]}
         ids = arrays["input_ids"]
         ids.fill(self.spec["pad_id"])
         mask = arrays.setdefault("attention_mask", np.zeros((len(encodings), width), dtype=np.int64))
         types = arrays.get("token_type_ids")
-        for row, encoding in enumerate(encodings):
-            length = len(encoding.ids)
-            ids[row, :length] = encoding.ids
+        for row, (row_ids, row_types) in enumerate(encodings):
+            length = len(row_ids)
+            ids[row, :length] = row_ids
             mask[row, :length] = 1
             if types is not None:
-                types[row, :length] = encoding.type_ids
+                types[row, :length] = row_types
         return arrays
 
     def _windows(self, text: str, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
@@ -237,7 +244,7 @@ class HFTokenizer:
         """
         encoding = self._encode_cut([text], max_tokens)[0]
         with self._memo_lock:
-            self._memo[text] = encoding
+            self._memo[text] = _compact(encoding)
         inputs = self.encode_for_model([text], max_tokens)
         # Special tokens have empty offsets; [UNK] has real ones and stands for its word (an emoji, say).
         offsets = encoding.offsets
@@ -247,3 +254,7 @@ class HFTokenizer:
             for start, end in spans
         ]
         return inputs, positions
+
+
+def _compact(encoding: Any) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(encoding.ids, dtype=np.int32), np.asarray(encoding.type_ids, dtype=np.int8)
