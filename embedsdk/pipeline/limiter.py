@@ -37,7 +37,11 @@ from urllib.parse import urlsplit
 
 from embedsdk.errors import ConfigurationError
 
-__all__ = ["LimiterRegistry", "RateLimiter", "endpoint_host", "key_digest", "limits_from_env"]
+__all__ = ["LimiterRegistry", "RateLimiter", "SAFETY_MARGIN", "endpoint_host", "key_digest", "limits_from_env"]
+
+
+SAFETY_MARGIN = 0.01
+"""Seconds added to every wait, so a request never reaches the service a moment before its budget has."""
 
 
 def key_digest(secret: str | None) -> str:
@@ -129,6 +133,9 @@ class RateLimiter:
                 wait = max(wait, self.requests.reserve(1, now))
             if self.tokens is not None:
                 wait = max(wait, self.tokens.reserve(tokens, now))
+            if wait > 0:
+                # A hair more than the arithmetic: timers may wake early and the service's clock is not ours.
+                wait += SAFETY_MARGIN
             self._tickets += 1
             self._in_flight[self._tickets] = tokens
             self.waited += wait

@@ -46,16 +46,16 @@ def test_a_full_bucket_lets_a_minute_of_requests_through_then_paces(clock: Clock
     assert clock.slept == []
     limiter.acquire(0)
     limiter.acquire(0)
-    assert clock.slept == pytest.approx([1.0, 1.0])  # one request a second once the minute's burst is spent
+    assert clock.slept == pytest.approx([1.0, 1.0], abs=0.02)  # one request a second once the minute's burst is spent
 
 
 def test_tokens_are_paced_at_the_tpm(clock: Clock) -> None:
     limiter = RateLimiter(tpm=6000, clock=clock)  # 100 tokens a second
     limiter.acquire(6000)
     limiter.acquire(500)
-    assert clock.slept == pytest.approx([5.0])
+    assert clock.slept == pytest.approx([5.0], abs=0.02)
     limiter.acquire(100)
-    assert clock.slept == pytest.approx([5.0, 1.0])
+    assert clock.slept == pytest.approx([5.0, 1.0], abs=0.02)
 
 
 def test_sustained_throughput_is_the_limit(clock: Clock) -> None:
@@ -73,14 +73,14 @@ def test_a_request_over_a_minutes_budget_waits_a_minute_not_forever(clock: Clock
     limiter = RateLimiter(tpm=1000, clock=clock)
     limiter.acquire(1000)
     limiter.acquire(50_000)
-    assert clock.slept == pytest.approx([60.0])
+    assert clock.slept == pytest.approx([60.0], abs=0.02)
 
 
 def test_pause_holds_every_caller(clock: Clock) -> None:
     limiter = RateLimiter(clock=clock)
     limiter.pause(2.5)
     limiter.acquire(10)
-    assert clock.slept == pytest.approx([2.5])
+    assert clock.slept == pytest.approx([2.5], abs=0.02)
 
 
 def test_headers_set_unknown_limits_and_lower_the_level(clock: Clock) -> None:
@@ -99,7 +99,7 @@ def test_headers_set_unknown_limits_and_lower_the_level(clock: Clock) -> None:
     limiter.release(ticket)
     assert (limiter.rpm, limiter.tpm) == (600, 6000)
     limiter.acquire(600)  # 100 left, 100 a second: 5 s
-    assert clock.slept == pytest.approx([5.0])
+    assert clock.slept == pytest.approx([5.0], abs=0.02)
 
 
 def test_requests_reserved_later_are_taken_as_uncounted_by_the_service(clock: Clock) -> None:
@@ -116,7 +116,7 @@ def test_requests_reserved_later_are_taken_as_uncounted_by_the_service(clock: Cl
     limiter.observe({"x-ratelimit-remaining-tokens": "3000"}, ticket=second)
     limiter.release(second)
     limiter.acquire(100)
-    assert clock.slept == pytest.approx([11.0])
+    assert clock.slept == pytest.approx([11.0], abs=0.02)
 
 
 def test_unreadable_headers_are_ignored(clock: Clock) -> None:
@@ -133,7 +133,7 @@ def test_async_callers_share_the_budget(clock: Clock) -> None:
 
     start = clock.now
     asyncio.run(many())
-    assert clock.now - start == pytest.approx(3.0)  # the three over the burst, one a second, in order
+    assert clock.now - start == pytest.approx(3.0, abs=0.05)  # the three over the burst, one a second, in order
 
 
 def test_threads_share_the_budget() -> None:
