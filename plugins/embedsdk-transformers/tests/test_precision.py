@@ -113,7 +113,7 @@ def test_minilm_bf16_against_sentence_transformers_fp32(minilm_folder):
     from corpus import sentences
 
     model = embedsdk.embedder("minilm", precision="bf16")
-    texts = sentences(200, model.tokenizer.count)
+    texts = sentences(64, model.tokenizer.count)
     ours = embedsdk.embed(texts, provider=model, cache=False)
     assert ours.space.extra["precision"] == "bf16"
     reference = SentenceTransformer(str(minilm_folder), device="cpu").encode(texts)
