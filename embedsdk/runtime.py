@@ -8,6 +8,7 @@ module's private names to reset it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -108,7 +109,7 @@ class Runtime:
         with self._lock:
             resolution = self.registries.embedders.resolve(provider)
             merged = {**resolution.defaults, **options}
-            key = resolution.id + "\0" + json.dumps(merged, sort_keys=True, default=repr)
+            key = resolution.id + "\0" + json.dumps(merged, sort_keys=True, default=_option_key)
             found = self._embedders.get(key)
             if found is not None:
                 self._embedders.move_to_end(key)
@@ -253,6 +254,20 @@ class StoredMemo(MutableMapping[str, Any]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._read())
+
+
+def _option_key(value: Any) -> str:
+    """How an option value that JSON cannot hold enters the key of a built embedder.
+
+    A secret (pydantic ``SecretStr``/``SecretBytes``) enters by a hash of its value: its repr is the same
+    ``'**********'`` for every key, which would hand one API key's embedder to a call with another key.
+    """
+    reveal = getattr(value, "get_secret_value", None)
+    if callable(reveal):
+        secret = reveal()
+        raw = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+        return f"secret:{hashlib.sha256(raw).hexdigest()}"
+    return repr(value)
 
 
 def _close(embedder: Any) -> None:
