@@ -169,6 +169,30 @@ class Runtime:
                 self._stored[key] = StoredMemo(folder / f"{name}.json")
             return self._stored[key]
 
+    def file_digest(self, path: str | Path) -> str:
+        """The sha256 (hex) of a file's content, hashed once per file state (path, size, mtime).
+
+        Providers use it for content-hash revisions of their weights. It is remembered for the process and
+        across processes (`stored_memo`), so a multi-GB checkpoint is read again only after it changes.
+        """
+        file = Path(path).resolve()
+        stat = file.stat()
+        key = f"{file}|{stat.st_size}|{stat.st_mtime_ns}"
+        memo = self.memo("embedsdk.file_digests")
+        found = memo.get(key)
+        if found is None:
+            stored = self.stored_memo("embedsdk.file_digests")
+            found = stored.get(key)
+            if not (isinstance(found, str) and len(found) == 64):
+                digest = hashlib.sha256()
+                with file.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 22), b""):
+                        digest.update(block)
+                found = digest.hexdigest()
+                stored[key] = found
+            memo[key] = found
+        return str(found)
+
     @property
     def limiters(self) -> LimiterRegistry:
         """The process's rate limiters, one per endpoint and API key (`embedsdk.pipeline.limiter`).

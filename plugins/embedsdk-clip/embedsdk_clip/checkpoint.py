@@ -12,7 +12,6 @@ tensors that fits the architecture); a bad one raises an error naming the file a
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,19 +73,10 @@ def looks_like_path(weights: str) -> bool:
 
 
 def file_digest(path: Path) -> str:
-    """sha256 of a file's content, remembered by the runtime per (path, size, mtime): an edited file is re-read."""
+    """sha256 of a file's content, hashed once per file state by the runtime (`Runtime.file_digest`)."""
     from embedsdk import runtime
 
-    _digests = runtime.current().memo("embedsdk_clip.file_digests")
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _digests:
-        h = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                h.update(block)
-        _digests[key] = h.hexdigest()
-    return str(_digests[key])
+    return runtime.current().file_digest(path)
 
 
 def _fix(arch: str) -> str:

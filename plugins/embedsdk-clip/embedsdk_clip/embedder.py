@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
+from embedsdk.devices import pick_device
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -75,20 +76,6 @@ def parse_clip_id(provider_id: str) -> tuple[str, str | None]:
             f"e.g. 'clip/ViT-B-32:openai' or 'clip/ViT-B-32:/models/vitb32.safetensors'"
         )
     return arch, weights or None
-
-
-def pick_device(requested: str = "auto") -> str:
-    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
-    import torch
-
-    if requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def _import_open_clip() -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from embedsdk import BaseEmbedder, Embeddings, EmbeddingSpace, ProviderLimits
+from embedsdk.devices import pick_device
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -31,20 +32,6 @@ __all__ = ["DEFAULT_MODEL", "ElmoEmbedder", "pick_device"]
 
 DEFAULT_MODEL = "default"
 """The model part of ``elmo/default`` (alias ``elmo``): the weights at `default_location`."""
-
-
-def pick_device(requested: str = "auto") -> str:
-    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
-    import torch
-
-    if requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 class ElmoEmbedder(BaseEmbedder):

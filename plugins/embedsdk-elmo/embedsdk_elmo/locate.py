@@ -138,27 +138,10 @@ def locate_elmo(path: Path) -> ElmoFiles:
 
 
 def _file_digest(path: Path) -> str:
-    """sha256 of a file, remembered by the runtime for its (path, size, mtime), in this process and on disk.
-
-    Across processes too: hashing a 360 MB weights.hdf5 would cost more than the cache hit it serves.
-    """
+    """sha256 of a file's content, hashed once per file state by the runtime (`Runtime.file_digest`)."""
     from embedsdk import runtime
 
-    stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    digests = runtime.current().memo("embedsdk_elmo.file_digests")
-    if key not in digests:
-        stored = runtime.current().stored_memo("embedsdk_elmo.file_digests")
-        digest = stored.get(key)
-        if not (isinstance(digest, str) and len(digest) == 64):
-            hasher = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    hasher.update(block)
-            digest = hasher.hexdigest()
-            stored[key] = digest
-        digests[key] = digest
-    return str(digests[key])
+    return runtime.current().file_digest(path)
 
 
 def files_revision(files: ElmoFiles) -> str:

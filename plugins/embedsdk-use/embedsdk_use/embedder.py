@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
+from embedsdk.devices import pick_device
 from embedsdk.errors import InvalidItemTypeError, InvalidOptionError, MissingDependencyError
 from embedsdk_use.tokenizer import USETokenizer
 from embedsdk_use.weights import EMBEDDING_DIM, USEFiles, locate_files, read_weights
@@ -50,20 +51,6 @@ class USEOptions(BaseModel):
     max_batch_items: int = Field(default=256, gt=0)
     dtype: Literal["float32", "bfloat16"] = "float32"
     model_path: str | None = None
-
-
-def pick_device(requested: str = "auto") -> str:
-    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
-    import torch
-
-    if requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 class USEEmbedder(BaseEmbedder):
