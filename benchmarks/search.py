@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--real-n", type=int, default=100_000)
     parser.add_argument("--synthetic-n", type=int, default=1_000_000)
     parser.add_argument("--skip-real", action="store_true", help="only the synthetic vectors")
+    parser.add_argument("--skip-synthetic", action="store_true", help="only the real embeddings")
     args = parser.parse_args()
 
     import embedsdk_faiss.plugin
@@ -150,16 +151,17 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     # The synthetic set first: the real embeddings may still be finishing in the background meanwhile.
-    vectors, synthetic_queries = synthetic_vectors(args.synthetic_n, queries=args.queries)
-    vectors = np.array(vectors)  # read the memory-mapped file into memory once, before any index is built
-    bench(
-        "synthetic (clustered unit vectors)",
-        vectors,
-        synthetic_queries,
-        [faiss_flat(), ours("flat", "flat"), ours("flat int8 (rescore 100)", "flat", quantize="int8", rescore=100)],
-        args.rounds,
-    )
-    del vectors
+    if not args.skip_synthetic:
+        vectors, synthetic_queries = synthetic_vectors(args.synthetic_n, queries=args.queries)
+        vectors = np.array(vectors)  # read the memory-mapped file into memory once, before any index is built
+        bench(
+            "synthetic (clustered unit vectors)",
+            vectors,
+            synthetic_queries,
+            [faiss_flat(), ours("flat", "flat"), ours("flat int8 (rescore 100)", "flat", quantize="int8", rescore=100)],
+            args.rounds,
+        )
+        del vectors
     if not args.skip_real:
         corpus, queries = real_embeddings(args.real_n, args.queries)
         corpus, queries = np.array(corpus), np.array(queries)  # in memory, so RSS growth is each index's own

@@ -34,6 +34,7 @@ from embedsdk.retrieval.quantized import (
     int_scores,
     quantize_queries,
     top_candidates,
+    top_exact,
     unpack_signs,
 )
 from embedsdk.retrieval.slots import SearchRequest, SlotIndex, read_entries
@@ -166,6 +167,21 @@ class FlatIndex(SlotIndex):
         best_slots = np.zeros((m, 0), dtype=np.int64)
         step = max(1024, min(self.options.block_rows, _SCORE_BUDGET // max(m, 1)))
         coded = None if exact else quantize_queries(queries, self._calibrated())
+        if exact:
+            plain = (
+                (
+                    start + offset,
+                    rows[offset : offset + step],
+                    None
+                    if allowed is None
+                    else np.ascontiguousarray(allowed[start + offset : start + min(len(rows), offset + step)]),
+                )
+                for start, rows, _ in self._blocks()
+                for offset in range(0, len(rows), step)
+            )
+            done = top_exact(queries, plain, keep)
+            if done is not None:
+                return self._ordered(*done)
         if coded is not None:
             blocks = (
                 (
@@ -217,14 +233,19 @@ class FlatIndex(SlotIndex):
         return scores, slots
 
     def _rescore(self, queries: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        slots = np.full((len(queries), k), -1, dtype=np.int64)
-        for row, (query, found) in enumerate(zip(queries, candidates)):
-            found = found[found >= 0]
-            exact = self._rows(found) @ query
-            top = np.argsort(-exact, kind="stable")[:k]
-            scores[row, : len(top)], slots[row, : len(top)] = exact[top], found[top]
-        return scores, slots
+        # All candidates of a group of queries gathered at once, then one batched product (not a loop per query).
+        scores = np.full(candidates.shape, -np.inf, dtype=np.float32)
+        group = max(1, 4_000_000 // max(1, candidates.shape[1] * queries.shape[1]))
+        for first in range(0, len(queries), group):
+            found = candidates[first : first + group]
+            rows = self._rows(np.where(found >= 0, found, 0).ravel()).reshape(*found.shape, queries.shape[1])
+            exact = np.einsum("qcd,qd->qc", rows, queries[first : first + group])
+            scores[first : first + group] = np.where(found >= 0, exact, -np.inf)
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        slots = np.take_along_axis(candidates, top, axis=1)
+        best = np.take_along_axis(scores, top, axis=1)
+        slots[~np.isfinite(best)] = -1
+        return best, slots
 
     def _calibrated(self) -> Calibration:
         if self._calibration is None:

@@ -16,12 +16,22 @@ The best ``rescore`` candidates are then rescored exactly in float32.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Calibration", "calibrate", "encode", "int_scores", "quantize_queries", "top_candidates", "unpack_signs"]
+__all__ = [
+    "Calibration",
+    "calibrate",
+    "encode",
+    "int_scores",
+    "quantize_queries",
+    "top_candidates",
+    "top_exact",
+    "unpack_signs",
+]
 
 _SAMPLE = 200_000
 
@@ -142,3 +152,34 @@ def top_candidates(
     result = best.numpy().astype(np.float32)
     result[best.numpy() == floor] = -np.inf
     return result, slots.numpy()
+
+
+def top_exact(
+    queries: np.ndarray, blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]], keep: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each query's best ``keep`` (cosine, slot) pairs over float32 blocks, in torch; None without torch.
+
+    The float32 twin of `top_candidates`: the same matrix product numpy would do, with torch's top-k instead
+    of a partial sort per block (which costs as much as the product itself at 1,000 queries).
+    """
+    try:
+        import torch  # lazily: its top-k kernel; numpy's argpartition is much slower on wide blocks
+    except ImportError:
+        return None
+    left = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
+    best = torch.empty((len(queries), 0), dtype=torch.float32)
+    slots = torch.empty((len(queries), 0), dtype=torch.int64)
+    for start, rows, allowed in blocks:
+        with warnings.catch_warnings():
+            # Memory-mapped segments are read-only; torch only reads them here.
+            warnings.simplefilter("ignore", UserWarning)
+            right = torch.from_numpy(np.ascontiguousarray(rows))
+        scores = left @ right.T
+        if allowed is not None:
+            scores.masked_fill_(~torch.from_numpy(allowed)[None, :], float("-inf"))
+        values, found = torch.topk(scores, min(keep, scores.shape[1]), dim=1, sorted=False)
+        best, slots = torch.cat([best, values], dim=1), torch.cat([slots, found + start], dim=1)
+        if best.shape[1] > keep:
+            best, position = torch.topk(best, keep, dim=1, sorted=False)
+            slots = torch.gather(slots, 1, position)
+    return best.numpy(), slots.numpy()

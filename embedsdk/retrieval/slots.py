@@ -380,7 +380,8 @@ class SlotIndex:
             seen.add(slot)
             name = self._ids[slot]
             assert name is not None
-            hits.append(Hit(id=name, score=float(score), metadata=dict(self._metadata[slot] or {})))
+            # model_construct: the fields are already checked, and validation would cost more than the search
+            hits.append(Hit.model_construct(id=name, score=float(score), metadata=dict(self._metadata[slot] or {})))
         return hits
 
 

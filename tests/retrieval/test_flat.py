@@ -200,3 +200,14 @@ def test_the_numpy_scan_finds_what_the_torch_scan_finds(
     assert _recall(with_torch, truth) >= floor and _recall(with_numpy, truth) >= floor
     if kind == "int8":
         assert with_numpy == with_torch
+
+
+def test_the_numpy_exact_scan_finds_what_the_torch_scan_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors, queries = clustered(3000, seed=13), clustered(20, seed=14)
+    index = FlatIndex(SPACE, block_rows=700)
+    index.add([str(i) for i in range(3000)], vectors)
+    index.remove(["5", "6"])
+    with_torch = [[(h.id, round(h.score, 5)) for h in row] for row in index.search(queries, k=10, exclude=["7"])]
+    monkeypatch.setattr("embedsdk.retrieval.flat.top_exact", lambda *args, **kwargs: None)
+    with_numpy = [[(h.id, round(h.score, 5)) for h in row] for row in index.search(queries, k=10, exclude=["7"])]
+    assert with_numpy == with_torch
