@@ -263,8 +263,11 @@ class HFEmbedder(BaseEmbedder):
             stored = runtime.current().stored_memo("embedsdk_transformers.tokenizers")
             spec = stored.get(key)
             if valid_spec(spec):
-                self._tokenizer = HFTokenizer(spec, lowercase=lowercase, load_hf=self._hf_tokenizer)
-            else:
+                try:
+                    self._tokenizer = HFTokenizer(spec, lowercase=lowercase, load_hf=self._hf_tokenizer)
+                except Exception as exc:  # the Rust library cannot read the stored backend: rebuild it
+                    logger.warning("%s: ignoring a stored tokenizer spec it cannot read (%s)", self.provider_id, exc)
+            if self._tokenizer is None:
                 self._tokenizer = HFTokenizer(self._hf_tokenizer(), lowercase=lowercase)
                 stored[key] = dict(self._tokenizer.spec)
         return self._tokenizer

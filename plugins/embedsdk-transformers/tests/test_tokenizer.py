@@ -100,3 +100,22 @@ def test_model_inputs_match_the_hugging_face_tokenizer_counted_or_not(tiny_bert,
         assert sorted(ours) == sorted(expected.keys())
         for name, array in ours.items():
             np.testing.assert_array_equal(array, expected[name], err_msg=f"{folder.name}: {name}")
+
+
+def test_a_damaged_stored_tokenizer_spec_is_rebuilt_from_the_files(tiny_bert):
+    import json
+    import os
+    from pathlib import Path
+
+    import embedsdk_transformers.plugin
+
+    from embedsdk.testing import isolated_runtime
+
+    expected = embedsdk.embedder(f"hf/{tiny_bert}").tokenizer.count([TEXT])
+    path = Path(os.environ["EMBEDSDK_CACHE_DIR"]) / "memos" / "embedsdk_transformers.tokenizers.json"
+    stored = json.loads(path.read_text())
+    assert len(stored) == 1
+    path.write_text(json.dumps({key: {**spec, "backend": "{broken"} for key, spec in stored.items()}))
+    with isolated_runtime(named={"transformers": embedsdk_transformers.plugin}):
+        assert embedsdk.embedder(f"hf/{tiny_bert}").tokenizer.count([TEXT]) == expected
+    assert json.loads(path.read_text()) == stored, "the damaged spec is written again from the files"
