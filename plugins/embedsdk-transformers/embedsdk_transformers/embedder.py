@@ -445,7 +445,13 @@ class HFEmbedder(BaseEmbedder):
         import torch
 
         arrays = self.tokenizer.encode_for_model(texts, self.max_seq_length)
-        batch = {name: torch.from_numpy(array).to(self._device) for name, array in arrays.items()}
+        if self._device.startswith("cuda"):  # pinned host memory: the copy overlaps with queued GPU work
+            batch = {
+                name: torch.from_numpy(array).pin_memory().to(self._device, non_blocking=True)
+                for name, array in arrays.items()
+            }
+        else:
+            batch = {name: torch.from_numpy(array).to(self._device) for name, array in arrays.items()}
         with torch.inference_mode():
             tokens = model(**batch).last_hidden_state.float()
         return tokens, batch["attention_mask"]

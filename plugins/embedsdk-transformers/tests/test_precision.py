@@ -118,3 +118,14 @@ def test_minilm_bf16_against_sentence_transformers_fp32(minilm_folder):
     assert ours.space.extra["precision"] == "bf16"
     reference = SentenceTransformer(str(minilm_folder), device="cpu").encode(texts)
     assert _min_cosine(ours.vectors, reference) >= 0.999
+
+
+def test_auto_on_a_gpu_picks_bf16_where_supported(tiny_st):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    model = embedsdk.embedder(f"hf/{tiny_st}", precision="auto", device="cuda")
+    expected = "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    assert model.precision in (expected, "fp32")
+    exact = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", precision="fp32", device="cpu", cache=False).vectors
+    assert _min_cosine(embedsdk.embed(TEXTS, provider=model, cache=False).vectors, exact) >= 0.999
