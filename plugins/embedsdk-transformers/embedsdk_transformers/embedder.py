@@ -13,13 +13,13 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import runtime
+from embedsdk.devices import DEVICE_PATTERN, pick_device
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -78,7 +78,7 @@ class HFOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     pooling: Literal["cls", "mean", "max", "mean_sqrt_len", "weightedmean", "lasttoken"] | None = None
-    device: str = Field(default="auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
+    device: str = Field(default="auto", pattern=DEVICE_PATTERN)
     precision: Literal["fp32", "bf16", "fp16", "int8", "auto"] | None = None
     dtype: Literal["float32", "float16", "bfloat16"] | None = None
     threads: int | None = Field(default=None, gt=0)
@@ -90,41 +90,6 @@ class HFOptions(BaseModel):
     query_prompt: str | None = None
     document_prompt: str | None = None
     trust_remote_code: bool = False
-
-
-def pick_device(requested: str = "auto") -> str:
-    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
-    import torch
-
-    if requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def _file_digest(path: Path) -> str:
-    """sha256 of a file, remembered by the runtime for the file's (path, size, mtime) in this process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    _digests = runtime.current().memo("embedsdk_transformers.file_digests")
-    if key not in _digests:
-        # Across processes too: a fresh process hashing 90 MB of weights would cost more than a cache hit.
-        stored = runtime.current().stored_memo("embedsdk_transformers.file_digests")
-        stored_key = f"{key[0]}|{key[1]}|{key[2]}"
-        digest = stored.get(stored_key)
-        if not (isinstance(digest, str) and len(digest) == 64):
-            h = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    h.update(block)
-            digest = h.hexdigest()
-            stored[stored_key] = digest
-        _digests[key] = digest
-    return str(_digests[key])
 
 
 def folder_revision(recipe: ModelRecipe) -> str:
@@ -139,7 +104,7 @@ def folder_revision(recipe: ModelRecipe) -> str:
             relative = path.relative_to(root)
             # Every file that can change a vector; READMEs and hidden files and folders (.git, .cache) cannot.
             if path.is_file() and not any(part.startswith(".") for part in relative.parts) and path.suffix != ".md":
-                h.update(str(relative).encode() + b"\0" + _file_digest(path).encode())
+                h.update(str(relative).encode() + b"\0" + runtime.current().file_digest(path).encode())
     return h.hexdigest()[:16]
 
 
@@ -292,7 +257,7 @@ class HFEmbedder(BaseEmbedder):
         folder = self.recipe.transformer_folder
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.suffix in (".json", ".txt", ".model", ".py") and path.stat().st_size < 1 << 26:
-                h.update(path.name.encode() + b"\0" + _file_digest(path).encode())
+                h.update(path.name.encode() + b"\0" + runtime.current().file_digest(path).encode())
         return h.hexdigest()[:32]
 
     def _load(self) -> tuple[Any, list[Any]]:
