@@ -18,7 +18,7 @@ import numpy as np
 
 from embedsdk.errors import ConfigurationError
 
-__all__ = ["MEMO_SIZE", "HFTokenizer", "TokenizerSpec", "spec_of"]
+__all__ = ["MEMO_SIZE", "HFTokenizer", "TokenizerSpec", "spec_of", "valid_spec"]
 
 # Encodings kept between counting and the forward pass; a call larger than this tokenizes its overflow twice.
 MEMO_SIZE = 65536
