@@ -22,6 +22,7 @@ import numpy as np
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
 from embedsdk.errors import ConfigurationError, InvalidOptionError, MissingDependencyError, ProviderError
 from embedsdk.pipeline.limiter import RateLimiter, endpoint_host, key_digest, limits_from_env
+from embedsdk.providers.hosted import LoopClients, alimited_request, limited_request, limiter_failure
 from embedsdk.runtime import current as current_runtime
 from embedsdk_cohere.options import CohereOptions
 from embedsdk_cohere.translate import translate_error
@@ -94,7 +95,9 @@ class CohereEmbedder(BaseEmbedder):
         self.host = endpoint_host(self.base_url)
         self._learnt_dim: int | None = None
         self._client: Any = None
-        self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, asyncio.Semaphore]] = {}
+        self._async = LoopClients(
+            lambda: _cohere().AsyncClientV2(**self._client_arguments()), lambda: self.options.max_concurrency
+        )
         self._limiter: RateLimiter | None = None
 
     # -- what it is ------------------------------------------------------------------------------------
@@ -203,16 +206,7 @@ class CohereEmbedder(BaseEmbedder):
         return self._client
 
     def _async_state(self) -> tuple[Any, asyncio.Semaphore]:
-        # An async client and a semaphore belong to the event loop they were made on: one pair per loop.
-        loop = asyncio.get_running_loop()
-        state = self._async.get(id(loop))
-        if state is None or state[0] is not loop:
-            for stale in [key for key, (old, _, _) in self._async.items() if old.is_closed()]:
-                del self._async[stale]
-            client = _cohere().AsyncClientV2(**self._client_arguments())
-            state = (loop, client, asyncio.Semaphore(self.options.max_concurrency))
-            self._async[id(loop)] = state
-        return state[1], state[2]
+        return self._async.get()
 
     # -- requests --------------------------------------------------------------------------------------
 
@@ -231,32 +225,23 @@ class CohereEmbedder(BaseEmbedder):
         return request
 
     def _failed(self, exc: Exception, limiter: RateLimiter, ticket: int) -> Exception:
-        from embedsdk.errors import RateLimitedError
-
         error = translate_error(exc, provider=self.provider_id, host=self.host, secret=self._secret())
         headers = getattr(exc, "headers", None)
-        if isinstance(headers, dict):
-            limiter.observe(headers, ticket)
-        if isinstance(error, RateLimitedError):
-            limiter.pause(error.retry_after if error.retry_after is not None else 1.0)
-        return error
+        return limiter_failure(error, limiter, ticket, headers if isinstance(headers, dict) else None)
 
     def _embed_sync(self, texts: Sequence[str], input_type: str, truncate: str) -> np.ndarray:
         client = self._sync_client()
         limiter = self.limiter()
         tokens = estimate_tokens(texts)
-        ticket = limiter.acquire(tokens)
-        try:
-            raw = client.with_raw_response.embed(**self._request(texts, input_type, truncate))
-            limiter.observe(dict(raw.headers), ticket)
-        except Exception as exc:
-            error = self._failed(exc, limiter, ticket)
-            if error is exc:
-                raise
-            raise error from exc
-        finally:
-            limiter.release(ticket)
-        return self._decode(raw.data, len(texts))
+        data = limited_request(
+            limiter,
+            tokens,
+            lambda: client.with_raw_response.embed(**self._request(texts, input_type, truncate)),
+            lambda raw: dict(raw.headers),
+            lambda raw: raw.data,
+            lambda exc, ticket: self._failed(exc, limiter, ticket),
+        )
+        return self._decode(data, len(texts))
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None, on_long: str | None = None) -> np.ndarray:
         """One request for ``items``; ``on_long`` (from the call) sets Cohere's ``truncate``."""
@@ -272,20 +257,15 @@ class CohereEmbedder(BaseEmbedder):
         texts = list(items)
         tokens = estimate_tokens(texts)
         async with gate:
-            ticket = await limiter.aacquire(tokens)
-            try:
-                raw = await client.with_raw_response.embed(
-                    **self._request(texts, input_type, self.truncate_mode(on_long))
-                )
-                limiter.observe(dict(raw.headers), ticket)
-            except Exception as exc:
-                error = self._failed(exc, limiter, ticket)
-                if error is exc:
-                    raise
-                raise error from exc
-            finally:
-                limiter.release(ticket)
-        return self._decode(raw.data, len(texts))
+            data = await alimited_request(
+                limiter,
+                tokens,
+                lambda: client.with_raw_response.embed(**self._request(texts, input_type, self.truncate_mode(on_long))),
+                lambda raw: dict(raw.headers),
+                lambda raw: raw.data,
+                lambda exc, ticket: self._failed(exc, limiter, ticket),
+            )
+        return self._decode(data, len(texts))
 
     def _decode(self, response: Any, count: int) -> np.ndarray:
         """The requested embedding type's rows, in input order, as float32 holding the type's values."""

@@ -18,8 +18,6 @@ scrubbed from anything the service sends back, should a server echo it).
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +30,7 @@ from embedsdk.errors import (
     RateLimitedError,
     TransientError,
 )
+from embedsdk.providers import hosted
 
 __all__ = ["retry_after_seconds", "translate_error"]
 
@@ -40,25 +39,14 @@ _OPTION_WORDS = ("input_type", "embedding_types", "output_dimension")
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     """Seconds to wait, from ``retry-after`` (seconds or an HTTP date), else None."""
-    if not headers:
-        return None
-    raw = {key.lower(): value for key, value in headers.items()}.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed is not None else None
+    return hosted.retry_after_seconds(headers, milliseconds=False)
 
 
 def _service_message(exc: Any, secret: str | None) -> str:
     body = getattr(exc, "body", None)
     message = body.get("message") if isinstance(body, Mapping) else body
     text = str(message) if message else type(exc).__name__
-    if secret:
-        text = text.replace(secret, "***")
-    return text
+    return hosted.scrub(text, secret)
 
 
 def translate_error(exc: BaseException, *, provider: str, host: str, secret: str | None = None) -> EmbedSDKError:
@@ -82,7 +70,7 @@ def translate_error(exc: BaseException, *, provider: str, host: str, secret: str
         )
     if isinstance(exc, httpx.TransportError):
         reason = f"{type(exc).__name__}: {exc}"
-        return TransientError(f"{where}: the connection failed ({reason.replace(secret, '***') if secret else reason})")
+        return TransientError(f"{where}: the connection failed ({hosted.scrub(reason, secret)})")
     if not isinstance(exc, ApiError) or exc.status_code is None:
         return ProviderError(f"{where}: {type(exc).__name__}: {_service_message(exc, secret)}")
     status = exc.status_code

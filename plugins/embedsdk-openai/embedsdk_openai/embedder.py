@@ -24,9 +24,9 @@ from embedsdk.errors import (
     InvalidOptionError,
     MissingDependencyError,
     ProviderError,
-    RateLimitedError,
 )
 from embedsdk.pipeline.limiter import RateLimiter, endpoint_host, key_digest, limits_from_env
+from embedsdk.providers.hosted import LoopClients, alimited_request, limited_request, limiter_failure
 from embedsdk.runtime import current as current_runtime
 from embedsdk_openai.options import OpenAIOptions
 from embedsdk_openai.tokenizer import TiktokenTokenizer
@@ -93,7 +93,9 @@ class OpenAIEmbedder(BaseEmbedder):
         self._tokenizer = TiktokenTokenizer()
         self._learnt_dim: int | None = None
         self._client: Any = None
-        self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, asyncio.Semaphore]] = {}
+        self._async = LoopClients(
+            lambda: _openai().AsyncOpenAI(**self._client_arguments()), lambda: self.options.max_concurrency
+        )
         self._limiter: RateLimiter | None = None
 
     # -- what it is ------------------------------------------------------------------------------------
@@ -196,16 +198,7 @@ class OpenAIEmbedder(BaseEmbedder):
         return self._client
 
     def _async_state(self) -> tuple[Any, asyncio.Semaphore]:
-        # An async client and a semaphore belong to the event loop they were made on: one pair per loop.
-        loop = asyncio.get_running_loop()
-        state = self._async.get(id(loop))
-        if state is None or state[0] is not loop:
-            for stale in [key for key, (old, _, _) in self._async.items() if old.is_closed()]:
-                del self._async[stale]
-            client = _openai().AsyncOpenAI(**self._client_arguments())
-            state = (loop, client, asyncio.Semaphore(self.options.max_concurrency))
-            self._async[id(loop)] = state
-        return state[1], state[2]
+        return self._async.get()
 
     # -- requests --------------------------------------------------------------------------------------
 
@@ -218,29 +211,21 @@ class OpenAIEmbedder(BaseEmbedder):
     def _failed(self, exc: Exception, limiter: RateLimiter, ticket: int) -> Exception:
         error = translate_error(exc, provider=self.provider_id, host=self.host, secret=self._secret())
         response = getattr(exc, "response", None)
-        if response is not None:
-            limiter.observe(response.headers, ticket)
-        if isinstance(error, RateLimitedError):
-            limiter.pause(error.retry_after if error.retry_after is not None else 1.0)
-        return error
+        return limiter_failure(error, limiter, ticket, response.headers if response is not None else None)
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """One request for ``items`` (``role`` has no OpenAI equivalent; it stays in the space)."""
         client = self._sync_client()
         limiter = self.limiter()
         tokens = sum(self._tokenizer.count(list(items)))
-        ticket = limiter.acquire(tokens)
-        try:
-            raw = client.embeddings.with_raw_response.create(**self._request(items))
-            limiter.observe(raw.headers, ticket)
-            response = raw.parse()
-        except Exception as exc:
-            error = self._failed(exc, limiter, ticket)
-            if error is exc:
-                raise
-            raise error from exc
-        finally:
-            limiter.release(ticket)
+        response = limited_request(
+            limiter,
+            tokens,
+            lambda: client.embeddings.with_raw_response.create(**self._request(items)),
+            lambda raw: raw.headers,
+            lambda raw: raw.parse(),
+            lambda exc, ticket: self._failed(exc, limiter, ticket),
+        )
         return self._decode(response, len(items))
 
     async def aembed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
@@ -249,18 +234,14 @@ class OpenAIEmbedder(BaseEmbedder):
         limiter = self.limiter()
         tokens = sum(self._tokenizer.count(list(items)))
         async with gate:
-            ticket = await limiter.aacquire(tokens)
-            try:
-                raw = await client.embeddings.with_raw_response.create(**self._request(items))
-                limiter.observe(raw.headers, ticket)
-                response = raw.parse()
-            except Exception as exc:
-                error = self._failed(exc, limiter, ticket)
-                if error is exc:
-                    raise
-                raise error from exc
-            finally:
-                limiter.release(ticket)
+            response = await alimited_request(
+                limiter,
+                tokens,
+                lambda: client.embeddings.with_raw_response.create(**self._request(items)),
+                lambda raw: raw.headers,
+                lambda raw: raw.parse(),
+                lambda exc, ticket: self._failed(exc, limiter, ticket),
+            )
         return self._decode(response, len(items))
 
     def _decode(self, response: Any, count: int) -> np.ndarray:

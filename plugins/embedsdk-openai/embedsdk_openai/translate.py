@@ -17,8 +17,6 @@ scrubbed from the service's message, should a server echo it).
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,29 +29,14 @@ from embedsdk.errors import (
     RateLimitedError,
     TransientError,
 )
+from embedsdk.providers import hosted
 
 __all__ = ["retry_after_seconds", "translate_error"]
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     """Seconds to wait, from ``retry-after-ms``, ``retry-after`` (seconds or an HTTP date), else None."""
-    if not headers:
-        return None
-    lowered = {key.lower(): value for key, value in headers.items()}
-    raw_ms = lowered.get("retry-after-ms")
-    if raw_ms is not None:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = lowered.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed is not None else None
+    return hosted.retry_after_seconds(headers, milliseconds=True)
 
 
 def _service_message(exc: Any, secret: str | None) -> str:
@@ -63,9 +46,7 @@ def _service_message(exc: Any, secret: str | None) -> str:
         inner = body.get("error", body)
         message = inner.get("message") if isinstance(inner, Mapping) else None
     text = str(message if message else getattr(exc, "message", None) or type(exc).__name__)
-    if secret:
-        text = text.replace(secret, "***")
-    return text
+    return hosted.scrub(text, secret)
 
 
 def translate_error(exc: BaseException, *, provider: str, host: str, secret: str | None = None) -> EmbedSDKError:
@@ -88,9 +69,7 @@ def translate_error(exc: BaseException, *, provider: str, host: str, secret: str
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         reason = f"{type(cause).__name__}: {cause}" if cause is not None else detail
-        if secret:
-            reason = reason.replace(secret, "***")
-        return TransientError(f"{where}: the connection failed ({reason})")
+        return TransientError(f"{where}: the connection failed ({hosted.scrub(reason, secret)})")
     if not isinstance(exc, openai.APIStatusError):
         return ProviderError(f"{where}: {type(exc).__name__}: {detail}")
     status = exc.status_code
