@@ -9,6 +9,7 @@ import embedsdk_cohere.plugin
 import pytest
 
 import embedsdk.testing
+from embedsdk.testing.hosted import isolate_environment
 from embedsdk.testing.wire import WireServer
 
 SECRET = "co-test-8d2e7b40-never-shown"
@@ -25,9 +26,7 @@ ENVIRONMENT = (
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+    isolate_environment(tmp_path, monkeypatch, ENVIRONMENT)
     with embedsdk.testing.isolated_plugins(embedsdk_cohere.plugin):
         yield
 

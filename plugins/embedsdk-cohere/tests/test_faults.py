@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pytest
 
 import embedsdk
 from embedsdk.errors import EmbeddingFailedError
+from embedsdk.testing.hosted import corpus, embed_vectors
 from embedsdk.testing.wire import FAULTS, WireServer
 
 PROVIDER = "cohere/embed-english-v3.0"
 LIGHT = "cohere/embed-english-light-v3.0"  # 384-d: a 10,000-text run moves a third of the JSON
-
-
-def corpus(n: int) -> list[str]:
-    return [f"item {k}: the quick brown fox number {k % 97} jumps over {k % 13} lazy dogs" for k in range(n)]
 
 
 def clean_run(texts: list[str], secret: str, provider: str = PROVIDER) -> np.ndarray:
@@ -36,12 +31,7 @@ def run(
     texts: list[str], server: WireServer, secret: str, *, asynchronous: bool, batch_size: int, provider: str = PROVIDER
 ) -> np.ndarray:
     options = {"base_url": server.url, "api_key": secret, "timeout": 0.5, "batch_size": batch_size, "role": "document"}
-    if asynchronous:
-        result = asyncio.run(embedsdk.aembed(texts, provider=provider, **options))
-    else:
-        result = embedsdk.embed(texts, provider=provider, **options)
-    assert not result.errors
-    return result.vectors
+    return embed_vectors(texts, provider, asynchronous=asynchronous, **options)
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["embed", "aembed"])

@@ -10,6 +10,7 @@ import pytest
 from embedsdk_openai.tokenizer import TiktokenTokenizer
 
 import embedsdk.testing
+from embedsdk.testing.hosted import isolate_environment
 from embedsdk.testing.wire import WireServer
 
 SECRET = "sk-test-5f3c9a1e-never-shown"
@@ -27,9 +28,7 @@ ENVIRONMENT = (
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("EMBEDSDK_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+    isolate_environment(tmp_path, monkeypatch, ENVIRONMENT)
     with embedsdk.testing.isolated_plugins(embedsdk_openai.plugin):
         yield
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pytest
 
 import embedsdk
 from embedsdk.errors import EmbeddingFailedError
+from embedsdk.testing.hosted import corpus, embed_vectors
 from embedsdk.testing.wire import FAULTS, WireServer
 
 PROVIDER = "openai/text-embedding-3-small"
-
-
-def corpus(n: int) -> list[str]:
-    return [f"item {k}: the quick brown fox number {k % 97} jumps over {k % 13} lazy dogs" for k in range(n)]
 
 
 def clean_run(texts: list[str], server: WireServer, secret: str) -> np.ndarray:
@@ -32,12 +27,7 @@ def faulty(secret: str) -> WireServer:
 
 def run(texts: list[str], server: WireServer, secret: str, *, asynchronous: bool, batch_size: int) -> np.ndarray:
     options = {"base_url": server.openai_url, "api_key": secret, "timeout": 0.25, "batch_size": batch_size}
-    if asynchronous:
-        result = asyncio.run(embedsdk.aembed(texts, provider=PROVIDER, **options))
-    else:
-        result = embedsdk.embed(texts, provider=PROVIDER, **options)
-    assert not result.errors
-    return result.vectors
+    return embed_vectors(texts, PROVIDER, asynchronous=asynchronous, **options)
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["embed", "aembed"])
