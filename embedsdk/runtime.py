@@ -24,7 +24,7 @@ import pluggy
 
 from embedsdk import settings
 from embedsdk.cache import EmbeddingCache
-from embedsdk.errors import InvalidOptionError
+from embedsdk.errors import InvalidOptionError, ModelNotFoundError
 from embedsdk.pipeline.limiter import LimiterRegistry
 from embedsdk.plugins.manager import collect_registries, make_plugin_manager
 from embedsdk.plugins.registries import Registries
@@ -174,23 +174,31 @@ class Runtime:
 
         Providers use it for content-hash revisions of their weights. It is remembered for the process and
         across processes (`stored_memo`), so a multi-GB checkpoint is read again only after it changes.
+
+        Raises:
+            ModelNotFoundError: the file is missing or cannot be read; the message names it.
         """
         file = Path(path).resolve()
-        stat = file.stat()
-        key = f"{file}|{stat.st_size}|{stat.st_mtime_ns}"
-        memo = self.memo("embedsdk.file_digests")
-        found = memo.get(key)
-        if found is None:
-            stored = self.stored_memo("embedsdk.file_digests")
-            found = stored.get(key)
-            if not (isinstance(found, str) and len(found) == 64):
-                digest = hashlib.sha256()
-                with file.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 22), b""):
-                        digest.update(block)
-                found = digest.hexdigest()
-                stored[key] = found
-            memo[key] = found
+        try:
+            stat = file.stat()
+            key = f"{file}|{stat.st_size}|{stat.st_mtime_ns}"
+            # Under the lock: two threads loading one checkpoint hash it once, not twice.
+            with self._lock:
+                memo = self.memo("embedsdk.file_digests")
+                found = memo.get(key)
+                if found is None:
+                    stored = self.stored_memo("embedsdk.file_digests")
+                    found = stored.get(key)
+                    if not (isinstance(found, str) and len(found) == 64):
+                        digest = hashlib.sha256()
+                        with file.open("rb") as handle:
+                            for block in iter(lambda: handle.read(1 << 22), b""):
+                                digest.update(block)
+                        found = digest.hexdigest()
+                        stored[key] = found
+                    memo[key] = found
+        except OSError as exc:
+            raise ModelNotFoundError(f"cannot read {file}: {exc.strerror or exc}") from exc
         return str(found)
 
     @property

@@ -173,6 +173,7 @@ class EmbedJob:
         self.space: EmbeddingSpace = embedder.space
         self.limits = embedder.limits
         # A provider that handles long inputs itself (Cohere's truncate) is told the call's policy per batch.
+        self._unstored: dict[str, np.ndarray] = {}
         self._extra: dict[str, Any] = (
             {"on_long": options.on_long} if getattr(embedder, "handles_long_inputs", False) else {}
         )
@@ -291,7 +292,10 @@ class EmbedJob:
         if policy == "error":
             return misses
         described = f"chunk/{self.chunk_overlap}" if policy == "chunk" else policy
-        long_ones = [miss for miss in misses if self._is_long(miss)]
+        # A provider that applies on_long itself (server-side truncation) may cut items our count kept
+        # within the limit, so every one of its vectors is keyed by the policy.
+        applies_it_itself = bool(self._extra)
+        long_ones = [miss for miss in misses if applies_it_itself or self._is_long(miss)]
         for miss in long_ones:
             miss.key = cache_key(self.fingerprint, miss.digest, long_policy=described)
         found = {id(miss) for miss in long_ones} - {id(miss) for miss in self._take_cached(long_ones)}
@@ -372,7 +376,11 @@ class EmbedJob:
             stored[self.misses[owner].key] = vector
         self.stats.embedded += len(owners)
         if self.cache is not None:
-            self.cache.set_many(stored)
+            self._unstored.update(stored)  # written by the send loop after each request (async: off the loop)
+
+    def _take_unstored(self) -> dict[str, np.ndarray]:
+        unstored, self._unstored = self._unstored, {}
+        return unstored
 
     def _post_process(self, vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[:, : self.out_space.dim]
@@ -438,6 +446,8 @@ class EmbedJob:
             except Exception as exc:
                 request.reply.error = exc
             queue[:0] = self._settle(request)
+            if self.cache is not None and self._unstored:
+                self.cache.set_many(self._take_unstored())
 
     async def _asend(self, positions: list[int]) -> None:
         queue = [_Request(positions)]
@@ -452,6 +462,9 @@ class EmbedJob:
             except Exception as exc:
                 request.reply.error = exc
             queue[:0] = self._settle(request)
+            if self.cache is not None and self._unstored:
+                # SQLite writes block: keep them off the event loop.
+                await asyncio.to_thread(self.cache.set_many, self._take_unstored())
 
     def run(self) -> Embeddings:
         """Send the batches one after the other and return the merged result."""
@@ -471,7 +484,16 @@ class EmbedJob:
                 await self._asend(batch)
                 self._advance(len(batch))
 
-        await asyncio.gather(*(send(batch) for batch in self.batches))
+        tasks = [asyncio.ensure_future(send(batch)) for batch in self.batches]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One batch failed (or the call was cancelled): stop the others before the caller gets the error,
+            # so none keeps spending the rate limit or writing to the cache afterwards.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return self.result()
 
     def _oov_report(self) -> list[list[str]] | None:

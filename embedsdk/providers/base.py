@@ -95,9 +95,13 @@ class BaseEmbedder(ABC):
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed one batch that fits `limits`; return float32 of shape ``(len(items), space.dim)``."""
 
-    async def aembed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
-        """Async twin of `embed_batch`; the default runs it in a worker thread."""
-        return await asyncio.to_thread(self.embed_batch, items, role)
+    async def aembed_batch(self, items: Sequence[Any], role: str | None = None, **extra: Any) -> np.ndarray:
+        """Async twin of `embed_batch`; the default runs it in a worker thread.
+
+        ``extra`` is what the core passes providers that declare ``handles_long_inputs`` (``on_long=``); it
+        is handed on to `embed_batch` unchanged.
+        """
+        return await asyncio.to_thread(self.embed_batch, items, role, **extra)
 
     def embed_words(self, sentence: str, words: Sequence[str | tuple[int, int]] | None = None) -> Embeddings:
         """Embed words in the context of ``sentence``; only providers with ``supports_words`` do."""

@@ -109,7 +109,13 @@ class DocStore:
     def document(self, doc_id: str) -> tuple[str, str, dict[str, Any]] | None:
         """(hash, text, metadata) of a document, or None."""
         row = self._db.execute("SELECT hash, text, metadata FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else (row[0], row[1], json.loads(row[2]))
+        if row is None:
+            return None
+        try:
+            metadata = json.loads(row[2])
+        except ValueError:
+            raise CorruptFileError(self.path, f"the metadata of document {doc_id!r} is not valid JSON") from None
+        return row[0], row[1], metadata
 
     def ids_with_hashes(self, hashes: Sequence[str]) -> dict[str, str]:
         """Existing document hash -> id, for these hashes."""

@@ -135,6 +135,21 @@ def top_candidates(
         import torch  # lazily: its integer matmul and top-k kernels; numpy has neither
     except ImportError:
         return None
+    try:
+        return _torch_top_candidates(torch, queries, blocks, keep, dim, binary)
+    except (RuntimeError, AttributeError):
+        # torch._int_mm is a private kernel: a build that lacks it or refuses these shapes scans with numpy.
+        return None
+
+
+def _torch_top_candidates(
+    torch: Any,
+    queries: np.ndarray,
+    blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]],
+    keep: int,
+    dim: int,
+    binary: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     floor = torch.iinfo(torch.int32).min
     left = torch.from_numpy(queries)
     best = torch.empty((len(queries), 0), dtype=torch.int32)
