@@ -95,13 +95,18 @@ class BaseEmbedder(ABC):
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed one batch that fits `limits`; return float32 of shape ``(len(items), space.dim)``."""
 
-    async def aembed_batch(self, items: Sequence[Any], role: str | None = None, **extra: Any) -> np.ndarray:
+    async def aembed_batch(
+        self, items: Sequence[Any], role: str | None = None, on_long: str | None = None
+    ) -> np.ndarray:
         """Async twin of `embed_batch`; the default runs it in a worker thread.
 
-        ``extra`` is what the core passes providers that declare ``handles_long_inputs`` (``on_long=``); it
-        is handed on to `embed_batch` unchanged.
+        ``on_long`` is passed only to providers that declare ``handles_long_inputs``; it is handed on to their
+        `embed_batch` unchanged.
         """
-        return await asyncio.to_thread(self.embed_batch, items, role, **extra)
+        if on_long is None:
+            return await asyncio.to_thread(self.embed_batch, items, role)
+        extended: Any = self.embed_batch  # providers with handles_long_inputs take on_long=
+        return await asyncio.to_thread(extended, items, role, on_long=on_long)
 
     def embed_words(self, sentence: str, words: Sequence[str | tuple[int, int]] | None = None) -> Embeddings:
         """Embed words in the context of ``sentence``; only providers with ``supports_words`` do."""

@@ -228,8 +228,14 @@ class OpenAIEmbedder(BaseEmbedder):
         )
         return self._decode(response, len(items))
 
-    async def aembed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
-        """Async twin of `embed_batch` on ``AsyncOpenAI``, at most ``max_concurrency`` requests in flight."""
+    async def aembed_batch(
+        self, items: Sequence[Any], role: str | None = None, on_long: str | None = None
+    ) -> np.ndarray:
+        """Async twin of `embed_batch` on ``AsyncOpenAI``, at most ``max_concurrency`` requests in flight.
+
+        ``on_long`` is part of the shared signature; OpenAI truncates nothing itself, so the core's planner
+        has already applied the policy.
+        """
         client, gate = self._async_state()
         limiter = self.limiter()
         tokens = sum(self._tokenizer.count(list(items)))
