@@ -227,8 +227,19 @@ class HFTokenizer:
             start = found if start < found < end else end
 
     def truncate(self, text: str, max_tokens: int) -> str:
-        """The longest prefix of at most ``max_tokens`` tokens (special tokens included)."""
-        return text[: self._windows(text, max_tokens, 0)[0][1]]
+        """The longest prefix of at most ``max_tokens`` tokens (special tokens included), cut between words.
+
+        The model then reads exactly what transformers' own truncation gives (the first ``max_tokens`` ids,
+        a word the limit falls inside included), so a truncated vector is sentence-transformers' vector: the
+        cut text is remembered as standing for those ids until `encode_for_model` uses them.
+        """
+        cut = text[: self._windows(text, max_tokens, 0)[0][1]]
+        if cut != text:
+            encoding = self._encode_cut([text], max_tokens)[0]
+            with self._memo_lock:
+                self._memo[cut] = _compact(encoding)
+                self._memo.move_to_end(cut)
+        return cut
 
     def split(self, text: str, max_tokens: int, overlap: int = 0) -> list[str]:
         """Consecutive pieces of at most ``max_tokens`` tokens each, sharing ``overlap`` tokens."""

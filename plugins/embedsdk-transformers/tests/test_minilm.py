@@ -62,6 +62,20 @@ def test_truncation_matches_sentence_transformers(minilm_folder):
     assert float(ours.similarity(reference)[0, 0]) > 0.9999
 
 
+def test_truncation_inside_a_word_still_matches_sentence_transformers(minilm_folder):
+    # Long words of many pieces put the 256th token inside a word for some of these shifts: the text is
+    # cut between words, yet the model must read transformers' id-level cut, as sentence-transformers does.
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(minilm_folder), device="cpu")
+    base = "antidisestablishmentarianism pneumonoultramicroscopic " * 60
+    texts = ["word " * shift + base for shift in range(6)]
+    ours = embedsdk.embed(texts, provider="minilm", on_long="truncate", cache=False)
+    expected = reference.encode(texts)
+    assert ours.stats.truncated == len(texts)
+    assert np.diag(ours.similarity(expected)).min() > 0.9999
+
+
 def test_chunking_pools_the_chunks():
     long_text = " ".join(sentences(80))
     model = embedsdk.embedder("minilm")
