@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from embedsdk.devices import pick_device
 from embedsdk.errors import InvalidOptionError, MissingDependencyError
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SentenceModel", "check_output", "import_torch", "pick_device"]
+__all__ = ["SentenceModel", "check_output", "import_torch"]
 
 _ACTIVATIONS = {"tanh": "Tanh", "identity": "Identity", "relu": "ReLU", "gelu": "GELU", "sigmoid": "Sigmoid"}
 _POOLING_FLAGS = {
@@ -44,17 +45,6 @@ def import_torch() -> Any:
     transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     return torch
-
-
-def pick_device(requested: str = "auto") -> str:
-    """``requested`` unless it is ``auto``: then cuda when available, else mps, else cpu."""
-    torch = import_torch()
-    if requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def check_output(output: Path) -> None:
