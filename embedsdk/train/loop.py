@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from embedsdk.errors import InvalidInputError, InvalidOptionError
 from embedsdk.train.model import import_torch
 
-__all__ = ["TrainedModel", "TrainingReport", "fit", "seed_everything", "split_holdout"]
+__all__ = ["TrainedModel", "TrainingReport", "fit", "fit_and_report", "seed_everything", "split_holdout"]
 
 T = TypeVar("T")
 
@@ -182,6 +182,59 @@ def fit(
         if bar is not None:
             bar.close()
     return step, time.perf_counter() - started, losses
+
+
+def fit_and_report(
+    objective: str,
+    base: str,
+    parameters: Any,
+    set_training: Callable[[bool], None],
+    examples: Sequence[T],
+    step_loss: Callable[[list[T]], Any],
+    *,
+    held_out: int,
+    metric: str,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    progress: bool,
+    label: str,
+) -> TrainingReport:
+    """Seed everything, train with `fit`, and describe the run: what every objective does the same way.
+
+    Args:
+        objective: The loss's name, for the report.
+        base: The provider trained from.
+        parameters: What the optimizer updates (as for `fit`).
+        set_training: Switches training mode (as for `fit`).
+        examples: The training examples.
+        step_loss: The loss of one batch.
+        held_out: Examples kept aside for the before/after evaluation.
+        metric: The held-out metric's name (empty when nothing was held out).
+        epochs: Passes over the examples.
+        batch_size: Examples per step.
+        lr: Peak learning rate.
+        seed: Seeds everything first, and the shuffles.
+        progress: Show a progress bar with the loss.
+        label: The progress bar's label.
+    """
+    seed_everything(seed)
+    steps, seconds, losses = fit(
+        parameters, set_training, examples, step_loss,
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=label,
+    )  # fmt: skip
+    return TrainingReport(
+        objective=objective,
+        base=base,
+        examples=len(examples),
+        held_out=held_out,
+        epochs=epochs,
+        steps=steps,
+        seconds=seconds,
+        losses=losses,
+        metric=metric,
+    )
 
 
 def _progress_bar(total: int, label: str, show: bool) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 from embedsdk.errors import InvalidInputError, InvalidOptionError
 from embedsdk.eval import read_pairs
 from embedsdk.train.evaluation import finish, output_folder, sts_score
-from embedsdk.train.loop import TrainedModel, TrainingReport, fit, seed_everything, split_holdout
+from embedsdk.train.loop import TrainedModel, fit_and_report, seed_everything, split_holdout
 from embedsdk.train.model import SentenceModel, import_torch
 
 __all__ = ["mlm"]
@@ -112,23 +112,13 @@ def mlm(
     before = _masked_lm_loss(head, collator, model, held, seed) if held else None
     eval_before = sts_score(model.embedder, checked_eval) if checked_eval else None  # type: ignore[arg-type]
 
-    seed_everything(seed)
-    steps, seconds, losses = fit(
-        head.parameters(), head.train, train_texts, lambda batch: _batch_loss(head, collator, model, batch),
+    report = fit_and_report(
+        "mlm", model.embedder.provider_id, head.parameters(), head.train, train_texts,
+        lambda batch: _batch_loss(head, collator, model, batch),
+        held_out=len(held), metric="masked_lm_loss" if before is not None else "",
         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label="mlm",
     )  # fmt: skip
     after = _masked_lm_loss(head, collator, model, held, seed) if held else None
-    report = TrainingReport(
-        objective="mlm",
-        base=model.embedder.provider_id,
-        examples=len(train_texts),
-        held_out=len(held),
-        epochs=epochs,
-        steps=steps,
-        seconds=seconds,
-        losses=losses,
-        metric="masked_lm_loss" if before is not None else "",
-    )
     return finish(
         model, folder, report, lambda _: after, before, checked_eval, eval_before, transformer=encoder  # type: ignore[arg-type]
     )

@@ -10,7 +10,7 @@ from typing import Any
 from embedsdk.errors import InvalidInputError, InvalidOptionError
 from embedsdk.eval import read_pairs
 from embedsdk.train.evaluation import finish, output_folder, retrieval_score, sts_score
-from embedsdk.train.loop import TrainedModel, TrainingReport, fit, seed_everything, split_holdout
+from embedsdk.train.loop import TrainedModel, fit_and_report, seed_everything, split_holdout
 from embedsdk.train.losses import LOSSES, contrastive_loss, cosine_loss, mnrl_loss
 from embedsdk.train.model import SentenceModel, import_torch
 
@@ -140,20 +140,9 @@ def contrastive(
             return contrastive_loss(first, second, target, margin=margin)
         return cosine_loss(first, second, target)
 
-    seed_everything(seed)
-    steps, seconds, losses = fit(
-        model.parameters(), model.train, train_rows, step_loss,
+    report = fit_and_report(
+        loss, model.embedder.provider_id, model.parameters(), model.train, train_rows, step_loss,
+        held_out=len(held), metric=("ndcg@10" if loss == "mnrl" else "spearman") if before is not None else "",
         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=f"contrastive ({loss})",
     )  # fmt: skip
-    report = TrainingReport(
-        objective=loss,
-        base=model.embedder.provider_id,
-        examples=len(train_rows),
-        held_out=len(held),
-        epochs=epochs,
-        steps=steps,
-        seconds=seconds,
-        losses=losses,
-        metric=("ndcg@10" if loss == "mnrl" else "spearman") if before is not None else "",
-    )
     return finish(model, folder, report, score, before, checked_eval, eval_before)  # type: ignore[arg-type]

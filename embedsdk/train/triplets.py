@@ -8,7 +8,7 @@ from typing import Any
 
 from embedsdk.errors import InvalidInputError, InvalidOptionError
 from embedsdk.train.evaluation import finish, output_folder, retrieval_score
-from embedsdk.train.loop import TrainedModel, TrainingReport, fit, seed_everything, split_holdout
+from embedsdk.train.loop import TrainedModel, fit_and_report, seed_everything, split_holdout
 from embedsdk.train.losses import DISTANCES, triplet_loss
 from embedsdk.train.model import SentenceModel
 
@@ -87,20 +87,9 @@ def triplet(
         anchors, positives, negatives = encoded[0::3], encoded[1::3], encoded[2::3]
         return triplet_loss(anchors, positives, negatives, margin=margin, kind=distance)
 
-    seed_everything(seed)
-    steps, seconds, losses = fit(
-        model.parameters(), model.train, train_rows, step_loss,
+    report = fit_and_report(
+        "triplet", model.embedder.provider_id, model.parameters(), model.train, train_rows, step_loss,
+        held_out=len(held), metric="ndcg@10" if before is not None else "",
         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=f"triplet ({distance})",
     )  # fmt: skip
-    report = TrainingReport(
-        objective="triplet",
-        base=model.embedder.provider_id,
-        examples=len(train_rows),
-        held_out=len(held),
-        epochs=epochs,
-        steps=steps,
-        seconds=seconds,
-        losses=losses,
-        metric="ndcg@10" if before is not None else "",
-    )
     return finish(model, folder, report, score, before, None, None)
