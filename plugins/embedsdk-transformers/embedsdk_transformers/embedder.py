@@ -9,17 +9,19 @@ little; it runs under ``torch.inference_mode``.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import runtime
-from embedsdk.devices import DEVICE_PATTERN, pick_device
+from embedsdk.devices import DEVICE_PATTERN, min_cosine, pick_device, precision_gate
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -34,11 +36,9 @@ from embedsdk.space import EmbeddingSpace
 from embedsdk_transformers.locate import locate_model
 from embedsdk_transformers.precision import (
     DTYPE_PRECISIONS,
-    GATE_MIN_COSINE,
     PROBE_TEXTS,
     cpu_has_native_bf16,
     gpu_may_be_present,
-    verdict_is_valid,
 )
 from embedsdk_transformers.recipe import ModelRecipe, read_recipe
 from embedsdk_transformers.tokenizer import HFTokenizer, valid_spec
@@ -46,6 +46,10 @@ from embedsdk_transformers.tokenizer import HFTokenizer, valid_spec
 __all__ = ["HFEmbedder", "HFOptions", "pick_device"]
 
 logger = logging.getLogger("embedsdk_transformers")
+
+# Padded tokens per forward pass by default: what keeps a CPU's caches warm, and a GPU busy.
+CPU_BATCH_TOKENS = 4096
+GPU_BATCH_TOKENS = 16384
 
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
 
@@ -58,14 +62,20 @@ class HFOptions(BaseModel):
             the folder says (sentence-transformers), else ``mean``.
         device: ``auto`` (cuda, then mps, then cpu), or a torch device such as ``cpu`` or ``cuda:1``.
         precision: Compute precision: ``fp32`` (exact), ``bf16``, ``fp16`` (GPU only), ``int8`` (dynamic
-            quantization of the linear layers, CPU only), or ``auto`` (bf16 on CPUs and GPUs with native
-            bf16, else fp32). Every mode but fp32 passes a quality gate on first use (min cosine >= 0.999
+            quantization of the linear layers, CPU only), or ``auto``, the default (bf16 on CPUs and GPUs with
+            native bf16, else fp32; fp32 on the ONNX backend). Pass ``fp32`` for exact vectors. Every mode but
+            fp32 passes a quality gate on first use (min cosine >= 0.999
             against fp32 on a fixed probe set) and falls back to fp32, with a logged warning, when it fails.
             Vectors are always float32; the space records the precision that made them.
         dtype: The older spelling: ``float32``, ``bfloat16`` or ``float16`` (= precision fp32, bf16, fp16).
+        backend: ``torch`` (default), or ``onnx``: ONNX Runtime over a graph exported locally from the same
+            weights on first use (this needs torch once), parity-checked against torch (min cosine >= 0.99999)
+            and kept in the cache folder. It runs in fp32 (``auto`` means fp32 there) and a process that uses
+            it imports neither torch nor transformers. Needs ``pip install 'embedsdk-transformers[onnx]'``.
         threads: torch's CPU threads for this process (default: leave torch's own setting alone).
         max_seq_length: Read at most this many tokens of an item (default: the model's limit).
-        max_batch_tokens: Padded tokens per forward pass (items x longest item); bounds memory.
+        max_batch_tokens: Padded tokens per forward pass (items x longest item); bounds memory. Default:
+            4,096 on CPU, 16,384 on a GPU (larger matrices keep it busy).
         max_batch_items: Items per forward pass at most.
         model_path: Load the weights from this folder while keeping the provider's name (``bert`` from a
             local copy of bert-base-uncased, say).
@@ -81,9 +91,10 @@ class HFOptions(BaseModel):
     device: str = Field(default="auto", pattern=DEVICE_PATTERN)
     precision: Literal["fp32", "bf16", "fp16", "int8", "auto"] | None = None
     dtype: Literal["float32", "float16", "bfloat16"] | None = None
+    backend: Literal["torch", "onnx"] = "torch"
     threads: int | None = Field(default=None, gt=0)
     max_seq_length: int | None = Field(default=None, gt=1)
-    max_batch_tokens: int = Field(default=4096, gt=0)
+    max_batch_tokens: int | None = Field(default=None, gt=0)
     max_batch_items: int = Field(default=256, gt=0)
     model_path: str | None = None
     revision: str | None = None
@@ -134,6 +145,7 @@ class HFEmbedder(BaseEmbedder):
         self._lock = threading.RLock()
         self._prompt_lengths: dict[str | None, int] = {}
         self._precision: str | None = None
+        self._backend: str | None = None
         self._requested = self._requested_precision()
 
     # -- what the folder says (cheap: JSON only) ---------------------------------------------------------
@@ -191,6 +203,8 @@ class HFEmbedder(BaseEmbedder):
             extra = {f"{role}_prompt": self.prompt(role) for role in ("query", "document") if self.prompt(role)}
             if self.precision != "fp32":
                 extra["precision"] = self.precision
+            if self.backend != "torch":
+                extra["backend"] = self.backend
             self._space = EmbeddingSpace(
                 provider=self.provider_id,
                 model=self.model_name,
@@ -208,10 +222,13 @@ class HFEmbedder(BaseEmbedder):
     def limits(self) -> ProviderLimits:
         """Padded token budget per forward pass; per-item limit leaves room for the longest prompt."""
         longest_prompt = max(self._prompt_tokens(role) for role in ("query", "document"))
+        budget = self.options.max_batch_tokens
+        if budget is None:
+            budget = GPU_BATCH_TOKENS if self._device_kind() in ("cuda", "xpu") else CPU_BATCH_TOKENS
         return ProviderLimits(
             max_items_per_request=self.options.max_batch_items,
             max_tokens_per_item=self.max_seq_length - longest_prompt,
-            max_tokens_per_request=max(self.options.max_batch_tokens, self.max_seq_length),
+            max_tokens_per_request=max(budget, self.max_seq_length),
             padded=True,
         )
 
@@ -269,19 +286,27 @@ class HFEmbedder(BaseEmbedder):
         with self._lock:
             if self._model is not None:
                 return self._model, self._dense
+            if self.backend == "onnx":  # may export and check the graph first
+                from embedsdk_transformers.onnx_backend import OnnxExport, export_folder
+
+                self._device = self._onnx_device()
+                self._model = OnnxExport(
+                    export_folder(self._onnx_key()), self.options.threads, self._device, self.tokenizer.spec["inputs"]
+                )
+                return self._model, self._dense
             precision = self.precision  # may run the quality gate, which leaves the winning model loaded
             if self._model is None:
                 self._model, self._dense = self._build(precision)
             return self._model, self._dense
 
-    def _build(self, precision: str) -> tuple[Any, list[Any]]:
+    def _build(self, precision: str, device: str | None = None) -> tuple[Any, list[Any]]:
         """Load the weights in ``precision``: the transformer (SDPA attention where supported) and Dense layers."""
         import torch
 
         transformers = _import_transformers()
         if self.options.threads is not None:
             torch.set_num_threads(self.options.threads)
-        self._device = pick_device(self.options.device)
+        self._device = device or pick_device(self.options.device)
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
         kwargs: dict[str, Any] = {
             "local_files_only": True,
@@ -316,7 +341,7 @@ class HFEmbedder(BaseEmbedder):
             raise InvalidOptionError(
                 f"{self.provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
             )
-        return precision or from_dtype or "fp32"
+        return precision or from_dtype or "auto"
 
     def _device_kind(self) -> str:
         """cpu, cuda, mps or xpu; without importing torch when no GPU can be present."""
@@ -328,6 +353,13 @@ class HFEmbedder(BaseEmbedder):
     def _candidate(self, device: str) -> str:
         """The mode to try: the request, with ``auto`` resolved for ``device``."""
         requested = self._requested
+        if self.options.backend == "onnx":
+            if requested not in ("fp32", "auto"):
+                raise InvalidOptionError(
+                    f"{self.provider_id}: backend='onnx' runs in fp32; pass precision='fp32' or 'auto' with it, "
+                    f"or backend='torch' for precision={requested!r}"
+                )
+            return "fp32"
         if requested == "auto":
             if device == "cpu":
                 return "bf16" if cpu_has_native_bf16() else "fp32"
@@ -349,41 +381,108 @@ class HFEmbedder(BaseEmbedder):
             if self._precision is None:
                 device = self._device_kind()
                 mode = self._candidate(device)
-                if mode != "fp32":
-                    cosine = self._gate(mode, device)
-                    if cosine < GATE_MIN_COSINE:
-                        logger.warning(
-                            "%s: precision %s gives min cosine %.5f against fp32 on the probe set (< %s); "
-                            "using fp32",
-                            self.provider_id,
-                            mode,
-                            cosine,
-                            GATE_MIN_COSINE,
-                        )
-                        mode = "fp32"
-                self._precision = mode
+                self._precision = self._gate(mode, device) if mode != "fp32" else "fp32"
             return self._precision
 
-    def _gate(self, mode: str, device: str) -> float:
-        """Min cosine of ``mode`` against fp32 on the probe set: stored per model, pooling, mode and device."""
-        recipe = self.recipe
-        key = f"{folder_revision(recipe)}|{'+'.join(self.pooling)}|{self.max_seq_length}|{mode}|{device}"
-        stored = runtime.current().stored_memo("embedsdk_transformers.precision_gate")
-        verdict = stored.get(key)
-        if verdict_is_valid(verdict):
-            return float(verdict["min_cosine"])  # type: ignore[index]
-        texts = list(PROBE_TEXTS)
-        reference_model, reference_dense = self._build("fp32")
-        reference = self._vectors(reference_model, reference_dense, texts, None)
-        model, dense = self._build(mode)
-        candidate = self._vectors(model, dense, texts, None)
-        cosines = np.sum(reference * candidate, axis=1) / (
-            np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1)
+    def _gate(self, mode: str, device: str) -> str:
+        """``mode``, or fp32 when its probe vectors stray from fp32's; stored per model, pooling, mode and device."""
+        key = f"{folder_revision(self.recipe)}|{'+'.join(self.pooling)}|{self.max_seq_length}|{mode}|{device}"
+        built: dict[str, tuple[Any, list[Any]]] = {}
+
+        def probe(precision: str) -> Callable[[], np.ndarray]:
+            def run() -> np.ndarray:
+                built[precision] = self._build(precision)
+                return self._vectors(*built[precision], list(PROBE_TEXTS), None)
+
+            return run
+
+        verdict = precision_gate(
+            "embedsdk_transformers.precision_gate",
+            key,
+            mode,
+            probe("fp32"),
+            probe(mode),
+            provider_id=self.provider_id,
         )
-        cosine = float(np.nan_to_num(cosines, nan=-1.0).min())
-        stored[key] = {"min_cosine": cosine, "probe_texts": len(texts)}
-        self._model, self._dense = (model, dense) if cosine >= GATE_MIN_COSINE else (reference_model, reference_dense)
-        return cosine
+        if verdict.precision in built:  # the probe ran: keep the winner loaded
+            self._model, self._dense = built[verdict.precision]
+        return verdict.precision
+
+    # -- the ONNX backend ------------------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """``torch``, or ``onnx`` once an export of this model passes its parity check (exported on first use).
+
+        An export whose vectors differ from torch's (min cosine < 0.99999 on the probe set) is not used: the
+        provider runs on torch, with a logged warning, as the precision gate does.
+        """
+        with self._lock:
+            if self._backend is None:
+                backend = self.options.backend
+                if backend == "onnx":
+                    from embedsdk_transformers.onnx_backend import PARITY_MIN_COSINE, export_folder, read_verdict
+
+                    _ = self.precision  # refuses the modes ONNX does not run
+                    self._onnx_device()  # and the devices
+                    folder = export_folder(self._onnx_key())
+                    cosine = read_verdict(folder)
+                    if cosine is None:
+                        cosine = self._export(folder)
+                    if not cosine >= PARITY_MIN_COSINE:  # NaN fails too
+                        logger.warning(
+                            "%s: the ONNX export gives min cosine %.6f against torch on the probe set (< %s); "
+                            "using torch",
+                            self.provider_id,
+                            cosine,
+                            PARITY_MIN_COSINE,
+                        )
+                        backend = "torch"
+                self._backend = backend
+            return self._backend
+
+    def _onnx_key(self) -> str:
+        """The export's folder name: the model's content and everything that shapes the exported graph."""
+        from embedsdk_transformers.onnx_backend import FORMAT
+
+        recipe = self.recipe
+        shape = json.dumps(
+            [FORMAT, self.pooling, recipe.normalize, [d.model_dump(mode="json") for d in recipe.dense]],
+            sort_keys=True,
+        )
+        return f"{folder_revision(recipe)}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+
+    def _onnx_device(self) -> str:
+        """cpu, or cuda when asked for (or when ``auto`` finds onnxruntime-gpu and a GPU)."""
+        requested = self.options.device
+        if requested == "auto":
+            if not gpu_may_be_present():
+                return "cpu"
+            from embedsdk_transformers.onnx_backend import import_onnxruntime
+
+            return "cuda" if "CUDAExecutionProvider" in import_onnxruntime().get_available_providers() else "cpu"
+        if not requested.startswith(("cpu", "cuda")):
+            raise InvalidOptionError(
+                f"{self.provider_id}: backend='onnx' runs on cpu or cuda, not {requested!r}; use backend='torch'"
+            )
+        return requested
+
+    def _export(self, folder: Path) -> float:
+        """Export the fp32 model to ``folder`` and check it against torch on the probe set; the min cosine."""
+        from embedsdk_transformers.onnx_backend import OnnxExport, export, import_onnxruntime
+
+        import_onnxruntime()  # before the slow export: say what is missing first
+        model, dense = self._build("fp32", device="cpu")
+        texts = list(PROBE_TEXTS)
+        reference = self._vectors(model, dense, texts, None)
+        inputs = self.tokenizer.spec["inputs"]
+
+        def check(scratch: Path) -> float:
+            candidate = self._vectors(OnnxExport(scratch, self.options.threads, "cpu", inputs), [], texts, None)
+            return min_cosine(reference, candidate)
+
+        logger.info("%s: exporting to ONNX in %s (once)", self.provider_id, folder)
+        return export(folder, model, dense, self.pooling, self.recipe.normalize, inputs, check)
 
     @property
     def loaded(self) -> bool:
@@ -427,12 +526,25 @@ class HFEmbedder(BaseEmbedder):
         return self._vectors(model, dense, items, role)
 
     def _vectors(self, model: Any, dense: list[Any], items: Sequence[Any], role: str | None) -> np.ndarray:
-        import torch
-
         prompt = self.prompt(role)
         if prompt:
             self.tokenizer.forget(items)  # counted without the prompt: the model reads them with it
-        tokens, mask = self._forward(model, [prompt + text for text in items] if prompt else list(items))
+        texts = [prompt + text for text in items] if prompt else list(items)
+        if not hasattr(model, "session"):
+            return self._torch_vectors(model, dense, texts, role)
+        arrays = self.tokenizer.encode_for_model(texts, self.max_seq_length)
+        pool_mask = arrays["attention_mask"]
+        if prompt and not self.recipe.include_prompt:
+            pool_mask = pool_mask.copy()
+            pool_mask[:, : self._prompt_tokens(role) + 1] = 0
+        vectors: np.ndarray = model.run(arrays, pool_mask)[0]
+        return vectors
+
+    def _torch_vectors(self, model: Any, dense: list[Any], texts: list[str], role: str | None) -> np.ndarray:
+        import torch
+
+        prompt = self.prompt(role)
+        tokens, mask = self._forward(model, texts)
         with torch.inference_mode():
             pool_mask = mask
             if prompt and not self.recipe.include_prompt:
@@ -461,10 +573,6 @@ class HFEmbedder(BaseEmbedder):
         Raises:
             InvalidInputError: a word is not in the sentence, or lies past the model's token limit.
         """
-        import torch
-
-        from embedsdk_transformers.pooling import pool_spans
-
         if not isinstance(sentence, str) or not sentence.strip():
             raise InvalidInputError(f"embed_words needs a non-empty sentence (str), got {sentence!r}")
         spans, labels = _word_spans(sentence, words)
@@ -477,10 +585,18 @@ class HFEmbedder(BaseEmbedder):
                 f"only special tokens); shorten the sentence around them",
                 [ItemFailure(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
             )
-        batch = {name: torch.from_numpy(array).to(self._device) for name, array in encoding.items()}
-        with torch.inference_mode():
-            tokens = model(**batch).last_hidden_state[0].float()
-            vectors = pool_spans(tokens, positions).float().cpu().numpy()
+        if hasattr(model, "session"):  # the ONNX backend: numpy all the way
+            _, states = model.run(encoding, encoding["attention_mask"])
+            vectors = np.stack([states[0][span].mean(0) for span in positions]).astype(np.float32)
+        else:
+            import torch
+
+            from embedsdk_transformers.pooling import pool_spans
+
+            batch = {name: torch.from_numpy(array).to(self._device) for name, array in encoding.items()}
+            with torch.inference_mode():
+                tokens = model(**batch).last_hidden_state[0].float()
+                vectors = pool_spans(tokens, positions).float().cpu().numpy()
         space = self.space.model_copy(
             update={"dim": self.recipe.hidden_size, "normalized": False, "pooling": "word-mean"}
         )

@@ -34,7 +34,7 @@ def reference_pooling(folder, texts, mode):
 @pytest.mark.parametrize("model", ["tiny_bert", "tiny_roberta"])
 def test_pooling_matches_transformers(request, model, pooling):
     folder = request.getfixturevalue(model)
-    result = embedsdk.embed(TEXTS, provider=f"hf/{folder}", pooling=pooling, cache=False)
+    result = embedsdk.embed(TEXTS, provider=f"hf/{folder}", pooling=pooling, precision="fp32", cache=False)
     np.testing.assert_allclose(result.vectors, reference_pooling(folder, TEXTS, pooling), atol=1e-5)
     assert result.space.pooling == pooling
     assert result.space.dim == 32 and not result.space.normalized
@@ -52,24 +52,24 @@ def test_sentence_transformers_folder_matches_sentence_transformers(tiny_st):
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(str(tiny_st), device="cpu")
-    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", cache=False)
+    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", precision="fp32", cache=False)
     np.testing.assert_allclose(result.vectors, st.encode(TEXTS), atol=1e-5)
     assert result.space.dim == 16 and result.space.normalized and result.space.pooling == "cls"
     assert result.space.max_tokens == 48
     # Roles map to the folder's prompts, exactly as sentence-transformers' prompt_name does.
-    query = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", role="query", cache=False)
+    query = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", role="query", precision="fp32", cache=False)
     np.testing.assert_allclose(query.vectors, st.encode(TEXTS, prompt_name="query"), atol=1e-5)
     assert not np.allclose(query.vectors, result.vectors)
     assert query.space.role == "query" and query.space.extra["query_prompt"] == "query: "
 
 
 def test_lower_casing_from_sentence_bert_config(tiny_st):
-    result = embedsdk.embed(["THE CAT SAT", "the cat sat"], provider=f"hf/{tiny_st}", cache=False)
+    result = embedsdk.embed(["THE CAT SAT", "the cat sat"], provider=f"hf/{tiny_st}", precision="fp32", cache=False)
     np.testing.assert_allclose(result.vectors[0], result.vectors[1], atol=1e-6)
 
 
 def test_alias_loads_from_model_path_and_keeps_its_name(tiny_roberta):
-    result = embedsdk.embed(TEXTS, provider="codebert", model_path=str(tiny_roberta), cache=False)
+    result = embedsdk.embed(TEXTS, provider="codebert", model_path=str(tiny_roberta), precision="fp32", cache=False)
     assert result.space.provider == "hf/microsoft/codebert-base"
     assert result.space.model == "microsoft/codebert-base"
     np.testing.assert_allclose(result.vectors, reference_pooling(tiny_roberta, TEXTS, "mean"), atol=1e-5)
@@ -92,10 +92,10 @@ def test_revision_follows_the_weights(tiny_bert, tmp_path):
 
 def test_batches_are_sorted_and_results_in_input_order(tiny_bert):
     texts = [("the cat " * n).strip() for n in (15, 1, 6, 3, 20, 2, 4)]
-    together = embedsdk.embed(texts, provider=f"hf/{tiny_bert}", max_batch_tokens=64, cache=False)
+    together = embedsdk.embed(texts, provider=f"hf/{tiny_bert}", max_batch_tokens=64, precision="fp32", cache=False)
     assert together.stats.batches > 1
     for n, text in enumerate(texts):
-        alone = embedsdk.embed([text], provider=f"hf/{tiny_bert}", cache=False)
+        alone = embedsdk.embed([text], provider=f"hf/{tiny_bert}", precision="fp32", cache=False)
         np.testing.assert_allclose(together.vectors[n], alone.vectors[0], atol=1e-5)
 
 
@@ -103,10 +103,14 @@ def test_long_inputs_under_each_policy(tiny_bert):
     megabyte = "the cat sat on the mat " * (2**20 // 23)
     provider = f"hf/{tiny_bert}"
     with pytest.raises(embedsdk.InputTooLongError, match=r"item 1 .* on_long='truncate'"):
-        embedsdk.embed(["short", megabyte], provider=provider, cache=False)
-    truncated = embedsdk.embed(["short", megabyte], provider=provider, on_long="truncate", cache=False)
+        embedsdk.embed(["short", megabyte], provider=provider, precision="fp32", cache=False)
+    truncated = embedsdk.embed(
+        ["short", megabyte], provider=provider, on_long="truncate", precision="fp32", cache=False
+    )
     assert truncated.stats.truncated == 1 and np.isfinite(truncated.vectors).all()
-    chunked = embedsdk.embed(["short", megabyte[:20000]], provider=provider, on_long="chunk", cache=False)
+    chunked = embedsdk.embed(
+        ["short", megabyte[:20000]], provider=provider, on_long="chunk", precision="fp32", cache=False
+    )
     assert chunked.stats.chunked == 1 and np.isfinite(chunked.vectors).all()
 
 
@@ -121,11 +125,11 @@ def test_the_other_pooling_modes_match_sentence_transformers(tiny_bert, pooling,
         modules=[models.Transformer(str(tiny_bert)), models.Pooling(32, pooling_mode=st_mode)], device="cpu"
     )
     expected = reference.encode(TEXTS, convert_to_numpy=True)
-    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling=pooling, cache=False)
+    result = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling=pooling, precision="fp32", cache=False)
     np.testing.assert_allclose(result.vectors, expected, atol=1e-5)
     assert result.space.pooling == pooling
     # Each mode gives other vectors than mean pooling: the test would notice a mode silently mapped to mean.
-    mean = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling="mean", cache=False)
+    mean = embedsdk.embed(TEXTS, provider=f"hf/{tiny_bert}", pooling="mean", precision="fp32", cache=False)
     assert not np.allclose(result.vectors, mean.vectors, atol=1e-3)
 
 

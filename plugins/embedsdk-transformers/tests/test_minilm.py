@@ -46,10 +46,18 @@ def test_parity_with_sentence_transformers(minilm_folder):
 
     model = embedsdk.embedder("minilm")
     texts = sentences(400, model.tokenizer.count)
-    ours = embedsdk.embed(texts, provider="minilm", cache=False).vectors
+    exact = embedsdk.embed(texts, provider="minilm", precision="fp32", cache=False).vectors
+    default = embedsdk.embed(texts, provider="minilm", cache=False)
     reference = SentenceTransformer(str(minilm_folder), device="cpu").encode(texts, batch_size=32)
-    cosines = np.sum(ours * reference, axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1))
-    assert cosines.min() >= 0.99999
+
+    def min_cosine(ours: np.ndarray) -> float:
+        norms = np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1)
+        return float((np.sum(ours * reference, axis=1) / norms).min())
+
+    assert min_cosine(exact) >= 0.99999
+    # The default (precision="auto": bf16 where the CPU has it, behind the quality gate) stays this close.
+    assert min_cosine(default.vectors) >= 0.9999
+    assert default.space.extra.get("precision", "fp32") == model.precision
 
 
 def test_truncation_matches_sentence_transformers(minilm_folder):

@@ -96,7 +96,8 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 
 
 def test_dtype_maps_onto_precision(tiny_bert):
-    assert embedsdk.embedder(f"hf/{tiny_bert}", dtype="float32").space == embedsdk.embedder(f"hf/{tiny_bert}").space
+    exact = embedsdk.embedder(f"hf/{tiny_bert}", precision="fp32")
+    assert embedsdk.embedder(f"hf/{tiny_bert}", dtype="float32").space == exact.space
     with pytest.raises(InvalidOptionError, match="disagree"):
         embedsdk.embedder(f"hf/{tiny_bert}", dtype="bfloat16", precision="fp32")
     with pytest.raises(InvalidOptionError, match="needs a GPU"):
@@ -129,3 +130,11 @@ def test_auto_on_a_gpu_picks_bf16_where_supported(tiny_st):
     assert model.precision in (expected, "fp32")
     exact = embedsdk.embed(TEXTS, provider=f"hf/{tiny_st}", precision="fp32", device="cpu", cache=False).vectors
     assert _min_cosine(embedsdk.embed(TEXTS, provider=model, cache=False).vectors, exact) >= 0.999
+
+
+def test_a_gpu_gets_a_larger_token_budget_unless_one_is_given(tiny_bert):
+    # Limits are read without loading the model, so the budget a GPU would get shows on this CPU-only machine.
+    assert embedsdk.embedder(f"hf/{tiny_bert}", device="cpu").limits.max_tokens_per_request == 4096
+    assert embedsdk.embedder(f"hf/{tiny_bert}", device="cuda").limits.max_tokens_per_request == 16384
+    given = embedsdk.embedder(f"hf/{tiny_bert}", device="cuda", max_batch_tokens=2048)
+    assert given.limits.max_tokens_per_request == 2048

@@ -40,7 +40,7 @@ def test_subword_pieces_are_mean_pooled(tiny_bert):
     assert len(pieces) >= 2, "the tiny vocabulary should split this word"
     with torch.no_grad():
         hidden = model(**encoding).last_hidden_state[0]
-    result = embedsdk.embed_words(sentence, ["proteins"], provider=f"hf/{tiny_bert}")
+    result = embedsdk.embed_words(sentence, ["proteins"], provider=f"hf/{tiny_bert}", precision="fp32")
     np.testing.assert_allclose(result.vectors[0], hidden[pieces].mean(0).numpy(), atol=1e-5)
 
 
