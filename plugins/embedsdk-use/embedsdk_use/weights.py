@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedsdk.errors import ModelNotFoundError
+from embedsdk.errors import CorruptFileError, ModelNotFoundError
 
 __all__ = [
     "EMBEDDING_DIM",
@@ -147,41 +147,41 @@ def read_weights(path: Path) -> USEWeights:
 
     Raises:
         ModelNotFoundError: The file is absent.
-        ValueError: The file is not a readable npz, or an array is missing or has the wrong shape or dtype;
-            the message names the file and the array.
+        CorruptFileError: The file is not a readable npz, or an array is missing or has the wrong shape or
+            dtype; the message names the file and the array.
     """
     if not path.is_file():
         raise ModelNotFoundError(f"use/multilingual: missing {path}; {_INSTALL}")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable USE weights file (.npz): {exc}") from exc
+        raise CorruptFileError(path, f"not a readable USE weights file (.npz): {exc}") from exc
     with archive:
         present = set(archive.files)
         shapes = _expected_shapes()
         missing = sorted(set(shapes) - present)
         if missing:
-            raise ValueError(f"{path} is not the USE-multilingual-v3 weights file: arrays {missing} are missing")
+            raise CorruptFileError(path, f"not the USE-multilingual-v3 weights file: arrays {missing} are missing")
         table = np.empty((NUM_CHUNKS * VOCAB_ROWS_PER_CHUNK, EMBEDDING_DIM), dtype=np.uint8)
         arrays: dict[str, np.ndarray] = {}
         for name, shape in shapes.items():
             try:
                 value = archive[name]
             except (OSError, ValueError, zipfile.BadZipFile) as exc:
-                raise ValueError(f"{path}: array {name!r} cannot be read: {exc}") from exc
+                raise CorruptFileError(path, f"array {name!r} cannot be read: {exc}") from exc
             if value.shape != shape:
-                raise ValueError(f"{path}: array {name!r} has shape {value.shape}, expected {shape}")
+                raise CorruptFileError(path, f"array {name!r} has shape {value.shape}, expected {shape}")
             wanted = np.uint8 if name.startswith("q") else (np.float64 if name == "eps" else np.float32)
             if value.dtype != wanted:
-                raise ValueError(f"{path}: array {name!r} has dtype {value.dtype}, expected {np.dtype(wanted)}")
+                raise CorruptFileError(path, f"array {name!r} has dtype {value.dtype}, expected {np.dtype(wanted)}")
             if name.startswith("q"):
                 # Chunk c holds the pieces whose id % 17 == c - 1, in id order.
                 table[int(name[1:]) - 1 :: NUM_CHUNKS] = value
             else:
                 if not np.all(np.isfinite(value)):
-                    raise ValueError(f"{path}: array {name!r} holds NaN or infinite values")
+                    raise CorruptFileError(path, f"array {name!r} holds NaN or infinite values")
                 arrays[name] = value
     eps = float(arrays.pop("eps"))
     if not 0 < eps < 1:
-        raise ValueError(f"{path}: eps is {eps}, expected a small positive number")
+        raise CorruptFileError(path, f"eps is {eps}, expected a small positive number")
     return USEWeights(table=table, scale=arrays.pop("scale"), low=arrays.pop("lo"), arrays=arrays, eps=eps)

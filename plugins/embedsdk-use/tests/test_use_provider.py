@@ -10,7 +10,7 @@ import pytest
 
 import embedsdk
 import embedsdk.testing
-from embedsdk.errors import InvalidOptionError, ModelNotFoundError, ProviderError
+from embedsdk.errors import CorruptFileError, InvalidOptionError, ModelNotFoundError, ProviderError
 
 
 def _resources() -> Path:
@@ -67,10 +67,12 @@ def test_a_folder_missing_files_names_them(tmp_path):
 def test_a_damaged_weights_file_is_named(tmp_path):
     shutil.copy(_resources() / "sp.model", tmp_path / "sp.model")
     (tmp_path / "weights.npz").write_bytes(b"PK\x03\x04 not really a zip file")
-    with pytest.raises(ProviderError, match=r"weights\.npz"):
-        embedsdk.embed(["hello"], provider="muse", model_path=str(tmp_path))
+    # Whether the file is first read by the precision gate (auto, bf16) or by the first batch (fp32).
+    for precision in ("auto", "fp32"):
+        with pytest.raises((CorruptFileError, ProviderError), match=r"weights\.npz: not a readable"):
+            embedsdk.embed(["hello"], provider="muse", model_path=str(tmp_path), precision=precision)
     np.savez(tmp_path / "weights.npz", scale=np.ones(17, dtype=np.float32))
-    with pytest.raises(ProviderError, match=r"arrays .* are missing"):
+    with pytest.raises((CorruptFileError, ProviderError), match=r"arrays .* are missing"):
         embedsdk.embed(["hello"], provider="muse", model_path=str(tmp_path))
 
 
