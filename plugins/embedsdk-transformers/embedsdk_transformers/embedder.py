@@ -21,7 +21,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import runtime
-from embedsdk.devices import DEVICE_PATTERN, min_cosine, pick_device, precision_gate
+from embedsdk.devices import (
+    DEVICE_PATTERN,
+    auto_precision,
+    device_kind,
+    min_cosine,
+    pick_device,
+    precision_gate,
+)
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -37,7 +44,6 @@ from embedsdk_transformers.locate import locate_model
 from embedsdk_transformers.precision import (
     DTYPE_PRECISIONS,
     PROBE_TEXTS,
-    cpu_has_native_bf16,
     gpu_may_be_present,
 )
 from embedsdk_transformers.recipe import ModelRecipe, read_recipe
@@ -345,10 +351,7 @@ class HFEmbedder(BaseEmbedder):
 
     def _device_kind(self) -> str:
         """cpu, cuda, mps or xpu; without importing torch when no GPU can be present."""
-        requested = self.options.device
-        if requested == "auto":
-            requested = pick_device("auto") if gpu_may_be_present() else "cpu"
-        return requested.split(":")[0]
+        return device_kind(self.options.device)
 
     def _candidate(self, device: str) -> str:
         """The mode to try: the request, with ``auto`` resolved for ``device``."""
@@ -361,13 +364,7 @@ class HFEmbedder(BaseEmbedder):
                 )
             return "fp32"
         if requested == "auto":
-            if device == "cpu":
-                return "bf16" if cpu_has_native_bf16() else "fp32"
-            if device == "cuda":
-                import torch
-
-                return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-            return "fp32"
+            return auto_precision(device)
         if requested == "fp16" and device == "cpu":
             raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use 'bf16' or 'auto' on CPU")
         if requested == "int8" and device != "cpu":

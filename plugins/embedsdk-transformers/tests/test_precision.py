@@ -11,10 +11,10 @@ from pathlib import Path
 import embedsdk_transformers.plugin
 import numpy as np
 import pytest
-from embedsdk_transformers import embedder as embedder_module
-from embedsdk_transformers.precision import PROBE_TEXTS, cpu_has_native_bf16
+from embedsdk_transformers.precision import PROBE_TEXTS
 
 import embedsdk
+import embedsdk.devices
 from embedsdk.errors import InvalidOptionError
 from embedsdk.testing import isolated_runtime
 
@@ -76,23 +76,14 @@ def test_a_damaged_verdict_file_is_ignored_and_rewritten(tiny_bert):
 
 
 def test_auto_follows_the_cpu(tiny_bert, monkeypatch):
-    monkeypatch.setattr(embedder_module, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(embedsdk.devices, "cpu_has_native_bf16", lambda: False)
     model = embedsdk.embedder(f"hf/{tiny_bert}", precision="auto")
     assert model.precision == "fp32" and not model.loaded, "no gate to run when auto means fp32"
-    monkeypatch.setattr(embedder_module, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(embedsdk.devices, "cpu_has_native_bf16", lambda: True)
     with isolated_runtime(named={"transformers": embedsdk_transformers.plugin}):
         model = embedsdk.embedder(f"hf/{tiny_bert}", precision="auto")
         assert model.precision in ("bf16", "fp32")
         assert [key.rsplit("|", 2)[1] for key in _verdicts()] == ["bf16"]
-
-
-def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
-    assert cpu_has_native_bf16(cpuinfo)
-    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
-    assert not cpu_has_native_bf16(cpuinfo)
-    assert not cpu_has_native_bf16(tmp_path / "missing")
 
 
 def test_dtype_maps_onto_precision(tiny_bert):
