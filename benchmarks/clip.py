@@ -1,6 +1,6 @@
 """CLIP ViT-B-32 through embedsdk vs open_clip called directly, and embedsdk's peak memory on many images.
 
-    python benchmarks/clip.py speed [--images 128] [--texts 512] [--rounds 3] [--batch 64]
+    python benchmarks/clip.py speed [--images 128] [--texts 512] [--rounds 3] [--batch 64] [--precision fp32]
     python benchmarks/clip.py memory [--counts 200 2000] [--arch ViT-B-32 | tiny]
 
 ``speed``: ViT-B-32 with random weights (no CLIP weights exist offline; speed does not depend on the values),
@@ -10,6 +10,8 @@ shows: ``Image.open`` + ``preprocess`` per file, ``torch.stack``, ``encode_image
 ``torch.no_grad()``; tokenizer + ``encode_text`` for texts. The embedsdk side is one ``embedsdk.embed`` call
 through the whole pipeline with the cache off. Rounds alternate (open_clip, embedsdk, ...) so machine noise
 hits both alike; prints images/s and texts/s per round, the ratio of medians and the minimum cosine.
+embedsdk runs in ``--precision`` (default fp32, like open_clip's own call; the provider's default is ``auto``,
+bf16 where the CPU has it, so pass ``--precision auto`` to measure that).
 
 ``memory``: for each count, a fresh process embeds that many image paths through ``embedsdk.embed`` (cache
 on, in a temp folder) and reports its peak RSS while embedding (VmHWM, reset once the model is loaded),
@@ -120,18 +122,19 @@ def speed(args: argparse.Namespace) -> None:
     checkpoint = save_vitb32(work)
     paths = write_images(work / "images", args.images)
     texts = make_texts(args.texts)
-    provider = f"clip/ViT-B-32:{checkpoint}"
+    provider = embedsdk.embedder(f"clip/ViT-B-32:{checkpoint}", precision=args.precision, batch_size=args.batch)
     model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=str(checkpoint))
     model.eval()
     tokenizer = open_clip.get_tokenizer("ViT-B-32")
     print(
         f"ViT-B-32 (random weights), {len(paths)} JPEG 640x480, {len(texts)} texts, batch {args.batch}, "
-        f"device cpu, torch threads {torch.get_num_threads()}"
+        f"device cpu, torch threads {torch.get_num_threads()}, embedsdk precision {args.precision} "
+        f"(computes in {provider.precision})"
     )
     # Warm-up on both sides: weights, tokenizer caches, allocator pools.
     open_clip_images(model, preprocess, paths[:8], args.batch)
     open_clip_texts(model, tokenizer, texts[:8], args.batch)
-    embedsdk.embed([*texts[:8], *paths[:8]], provider=provider, cache=False, batch_size=args.batch)
+    embedsdk.embed([*texts[:8], *paths[:8]], provider=provider, cache=False)
 
     rates: dict[str, list[float]] = {"oc_img": [], "es_img": [], "oc_txt": [], "es_txt": []}
     cos_img: list[float] = []
@@ -141,7 +144,7 @@ def speed(args: argparse.Namespace) -> None:
         reference = open_clip_images(model, preprocess, paths, args.batch)
         rates["oc_img"].append(len(paths) / (time.perf_counter() - start))
         start = time.perf_counter()
-        ours = embedsdk.embed(paths, provider=provider, cache=False, batch_size=args.batch).vectors
+        ours = embedsdk.embed(paths, provider=provider, cache=False).vectors
         rates["es_img"].append(len(paths) / (time.perf_counter() - start))
         cos_img.append(float((reference * ours).sum(axis=1).min()))
 
@@ -149,7 +152,7 @@ def speed(args: argparse.Namespace) -> None:
         reference = open_clip_texts(model, tokenizer, texts, args.batch)
         rates["oc_txt"].append(len(texts) / (time.perf_counter() - start))
         start = time.perf_counter()
-        ours = embedsdk.embed(texts, provider=provider, cache=False, batch_size=args.batch).vectors
+        ours = embedsdk.embed(texts, provider=provider, cache=False).vectors
         rates["es_txt"].append(len(texts) / (time.perf_counter() - start))
         cos_txt.append(float((reference * ours).sum(axis=1).min()))
         print(
@@ -234,6 +237,7 @@ def main() -> None:
     s.add_argument("--texts", type=int, default=512)
     s.add_argument("--rounds", type=int, default=3)
     s.add_argument("--batch", type=int, default=64)
+    s.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"], help="embedsdk's precision")
     m = sub.add_parser("memory")
     m.add_argument("--counts", type=int, nargs="+", default=[200, 2000])
     m.add_argument("--batch", type=int, default=64)

@@ -7,6 +7,11 @@ inside `ClipEmbedder.embed_batch`, one batch at a time and one image at a time w
 
 Construction is cheap: open_clip, torch and the weights load on first use (importing torch takes seconds,
 and `embedsdk providers` must not pay for it).
+
+``precision`` (default ``auto``) follows `embedsdk.devices`: bf16 where the CPU or GPU computes it natively,
+else fp32, behind the shared quality gate (`embedsdk.devices.precision_gate`: probe texts and probe images in
+fp32 and in the mode, verdicts stored in the memo ``embedsdk_clip.precision_gate``); the space records any
+precision other than fp32.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import pick_device
+from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -46,7 +51,11 @@ class ClipOptions(BaseModel):
         quick_gelu: Use QuickGELU activations (OpenAI's weights were trained with it); default: what the
             pretrained tag says, else the architecture's config.
         device: ``auto`` (cuda, then mps, then cpu), or a torch device such as ``cpu`` or ``cuda:1``.
-        precision: Compute precision; vectors are always returned as float32.
+        precision: Compute precision of both towers: ``fp32`` (open_clip's own vectors), ``bf16``, ``fp16``
+            (GPU only), or ``auto`` (the default): bf16 on CPUs with native bf16 (AVX512-BF16, AMX) and on GPUs
+            that support it, else fp32. A mode other than fp32 passes the quality gate on first use (min
+            cosine >= 0.999 against fp32 on probe texts and images, else fp32 with a warning). Vectors are
+            always float32; the space records the precision (``space.extra["precision"]``, absent for fp32).
         batch_size: Items (texts or images) per forward pass at most.
         max_image_pixels: Largest image decoded at full size; larger JPEGs are decoded at reduced scale,
             other larger images are refused (see `embedsdk.pipeline.items.load_image`).
@@ -58,7 +67,7 @@ class ClipOptions(BaseModel):
     checkpoint: str | None = None
     quick_gelu: bool | None = None
     device: str = "auto"
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    precision: Literal["fp32", "bf16", "fp16", "auto"] = "auto"
     batch_size: int = Field(default=64, gt=0)
     max_image_pixels: int = Field(default=DEFAULT_MAX_PIXELS, gt=0)
     cache_dir: str | None = None
@@ -109,7 +118,8 @@ class ClipEmbedder(BaseEmbedder):
         self._tokenizer: ClipTokenizer | None = None
         self._loaded: tuple[Any, Any] | None = None
         self._device = "cpu"
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._precision: str | None = None
 
     # -- what the id and the files say (no model built) ----------------------------------------------------
 
@@ -192,7 +202,7 @@ class ClipEmbedder(BaseEmbedder):
                     "image_preprocess": json.dumps(self.preprocess_cfg, sort_keys=True, default=list),
                     "image_decode": DECODE_POLICY,
                     "quick_gelu": str(self.quick_gelu).lower(),
-                    **({"compute_precision": self.options.precision} if self.options.precision != "fp32" else {}),
+                    **({"precision": self.precision} if self.precision != "fp32" else {}),
                     # The JPEG reduced-scale decode depends on the pixel limit.
                     **(
                         {"max_image_pixels": str(self.options.max_image_pixels)}
@@ -228,41 +238,88 @@ class ClipEmbedder(BaseEmbedder):
 
     # -- the model ------------------------------------------------------------------------------------------
 
+    # -- precision and its quality gate -------------------------------------------------------------------
+
+    @property
+    def precision(self) -> str:
+        """The precision the vectors are computed in: the request (``auto`` resolved), or fp32 if the gate refused it.
+
+        The first call may run the quality gate; a stored verdict decides without loading anything.
+        """
+        with self._lock:
+            if self._precision is None:
+                kind = device_kind(self.options.device)
+                mode = auto_precision(kind) if self.options.precision == "auto" else self.options.precision
+                if mode == "fp16" and kind == "cpu":
+                    raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use bf16 or fp32")
+                key = f"{file_digest(self.weights.path)[:16]}|{self.arch}|{self.quick_gelu}|{mode}|{kind}"
+                candidate: list[tuple[Any, Any]] = []
+
+                def reference() -> np.ndarray:
+                    return self._probe_vectors(self._build("fp32"))
+
+                def run() -> np.ndarray:
+                    candidate.append(self._build(mode))
+                    return self._probe_vectors(candidate[0])
+
+                verdict = precision_gate(
+                    "embedsdk_clip.precision_gate", key, mode, reference, run, provider_id=self.provider_id
+                )
+                self._precision = verdict.precision
+                if candidate and verdict.passed:
+                    self._loaded = candidate[0]  # the gate built it: keep it
+            return self._precision
+
+    def _probe_vectors(self, loaded: tuple[Any, Any]) -> np.ndarray:
+        """The gate's probe set through one model: `PROBE_TEXTS` and a few fixed synthetic images."""
+        texts = list(PROBE_TEXTS)
+        rows, cols = np.mgrid[0:96, 0:128]
+        images: list[Any] = [
+            np.stack([rows * 2, cols * 2, (rows + cols) % 256], axis=-1).astype(np.uint8),  # gradients
+            (((rows // 12 + cols // 12) % 2) * 255)[:, :, None].repeat(3, axis=2).astype(np.uint8),  # checkerboard
+            np.random.default_rng(0).integers(0, 256, size=(96, 128, 3), dtype=np.uint8),  # noise
+            np.full((64, 64, 3), (200, 30, 60), dtype=np.uint8),  # a flat colour
+        ]
+        return self._run(loaded, [*texts, *images])
+
+    def _build(self, precision: str) -> tuple[Any, Any]:
+        """The model in ``precision`` on its device, and its image transform."""
+        open_clip = _import_open_clip()
+        weights = self.weights
+        self._device = pick_device(self.options.device)
+        name = f"local-dir:{weights.config_folder}" if weights.config_folder is not None else self.arch
+        # open_clip warns on the root logger that the model starts random: true, and the checkpoint
+        # is loaded right after, so that one message is dropped.
+        quiet = _DropRandomInitWarning()
+        logging.getLogger().addFilter(quiet)
+        try:
+            model = open_clip.create_model(
+                name,
+                pretrained=None,
+                load_weights=False,
+                precision=precision,
+                device="cpu",
+                force_quick_gelu=self.quick_gelu,
+                force_preprocess_cfg=self.preprocess_cfg,
+                pretrained_text=False,
+            )
+        finally:
+            logging.getLogger().removeFilter(quiet)
+        _load_weights(model, weights, self.arch)
+        model.eval().to(self._device)
+        from open_clip.transform import PreprocessCfg, image_transform_v2
+
+        transform = image_transform_v2(PreprocessCfg(**self.preprocess_cfg), is_train=False)
+        return model, transform
+
+    # -- the model ------------------------------------------------------------------------------------------
+
     def _load(self) -> tuple[Any, Any]:
         """The model and its image transform, built and loaded once (callers keep what this returns)."""
         with self._lock:
-            if self._loaded is not None:
-                return self._loaded
-
-            open_clip = _import_open_clip()
-            weights = self.weights
-            self._device = pick_device(self.options.device)
-            if self.options.precision == "fp16" and self._device == "cpu":
-                raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use bf16 or fp32")
-            name = f"local-dir:{weights.config_folder}" if weights.config_folder is not None else self.arch
-            # open_clip warns on the root logger that the model starts random: true, and the checkpoint
-            # is loaded right after, so that one message is dropped.
-            quiet = _DropRandomInitWarning()
-            logging.getLogger().addFilter(quiet)
-            try:
-                model = open_clip.create_model(
-                    name,
-                    pretrained=None,
-                    load_weights=False,
-                    precision=self.options.precision,
-                    device="cpu",
-                    force_quick_gelu=self.quick_gelu,
-                    force_preprocess_cfg=self.preprocess_cfg,
-                    pretrained_text=False,
-                )
-            finally:
-                logging.getLogger().removeFilter(quiet)
-            _load_weights(model, weights, self.arch)
-            model.eval().to(self._device)
-            from open_clip.transform import PreprocessCfg, image_transform_v2
-
-            transform = image_transform_v2(PreprocessCfg(**self.preprocess_cfg), is_train=False)
-            self._loaded = (model, transform)
+            precision = self.precision  # may run the quality gate, which leaves the winning model loaded
+            if self._loaded is None:
+                self._loaded = self._build(precision)
             return self._loaded
 
     @property
@@ -290,14 +347,20 @@ class ClipEmbedder(BaseEmbedder):
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed texts (``str``) and images (anything else) of one batch, each row in its item's place."""
+        return self._run(self._load(), items)
+
+    def _run(self, loaded: tuple[Any, Any], items: Sequence[Any]) -> np.ndarray:
         import torch
 
-        model, transform = self._load()
+        model, transform = loaded
         texts = [n for n, item in enumerate(items) if isinstance(item, str)]
         images = [n for n, item in enumerate(items) if not isinstance(item, str)]
         pixels = self._pixels([items[n] for n in images], transform) if images else None
-        out = np.empty((len(items), self.space.dim), dtype=np.float32)
-        dtype = next(model.parameters()).dtype
+        out = np.empty((len(items), int(self.model_cfg["embed_dim"])), dtype=np.float32)
+        # open_clip's bf16/fp16 casts the convolutions and linear layers, not every parameter: images go in
+        # in the dtype of those.
+        low = {p.dtype for p in model.visual.parameters()} - {torch.float32}
+        dtype = low.pop() if len(low) == 1 else torch.float32
         with torch.inference_mode():
             if texts:
                 tokens = self.tokenizer.encode_for_model([items[n] for n in texts]).to(self._device)

@@ -41,7 +41,7 @@ def reference_images(reference, pil_images):
 def test_text_and_image_parity_with_open_clip(tiny_checkpoint, tiny_reference, images):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     paths = list(images.values())
-    result = embedsdk.embed([*TEXTS, *paths], provider=provider, cache=False)
+    result = embedsdk.embed([*TEXTS, *paths], provider=provider, precision="fp32", cache=False)
     assert result.vectors.shape == (len(TEXTS) + len(paths), 32)
     assert cosines(result.vectors[: len(TEXTS)], reference_text(tiny_reference, TEXTS)).min() >= 0.9999
     expected = reference_images(tiny_reference, [Image.open(p) for p in paths])
@@ -51,8 +51,10 @@ def test_text_and_image_parity_with_open_clip(tiny_checkpoint, tiny_reference, i
 
 
 def test_torch_save_checkpoint_loads_with_weights_only(tiny_pt, tiny_checkpoint):
-    from_pt = embedsdk.embed(TEXTS, provider=f"clip/embedsdk-tiny-clip:{tiny_pt}", cache=False)
-    from_safetensors = embedsdk.embed(TEXTS, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", cache=False)
+    from_pt = embedsdk.embed(TEXTS, provider=f"clip/embedsdk-tiny-clip:{tiny_pt}", precision="fp32", cache=False)
+    from_safetensors = embedsdk.embed(
+        TEXTS, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", precision="fp32", cache=False
+    )
     np.testing.assert_allclose(from_pt.vectors, from_safetensors.vectors, atol=1e-6)
 
 
@@ -60,7 +62,7 @@ def test_every_image_kind_gives_the_same_vector(tiny_checkpoint, images):
     path = images["a.png"]
     pil = Image.open(path)
     items = [path, pil, path.read_bytes(), np.asarray(pil), str(path)]
-    result = embedsdk.embed(items, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", cache=False)
+    result = embedsdk.embed(items, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", precision="fp32", cache=False)
     for n in range(1, 4):
         np.testing.assert_allclose(result.vectors[n], result.vectors[0], atol=1e-6)
     # A str is text, even when it is a path: it embeds as the words of the path.
@@ -70,9 +72,9 @@ def test_every_image_kind_gives_the_same_vector(tiny_checkpoint, images):
 def test_mixed_input_keeps_order_and_matches_single_calls(tiny_checkpoint, images, picture):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     items = [TEXTS[0], images["a.png"], TEXTS[1], picture(7), images["b.jpg"], TEXTS[3]]
-    mixed = embedsdk.embed(items, provider=provider, cache=False)
+    mixed = embedsdk.embed(items, provider=provider, precision="fp32", cache=False)
     for n, item in enumerate(items):
-        alone = embedsdk.embed([item], provider=provider, cache=False)
+        alone = embedsdk.embed([item], provider=provider, precision="fp32", cache=False)
         np.testing.assert_allclose(mixed.vectors[n], alone.vectors[0], atol=1e-5)
 
 
@@ -80,8 +82,8 @@ def test_mixed_input_keeps_order_and_matches_single_calls(tiny_checkpoint, image
 def test_vectors_do_not_depend_on_batch_size(tiny_checkpoint, images, batch_size, picture):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     items = [*TEXTS, *images.values(), *(picture(n) for n in range(10, 14))]
-    whole = embedsdk.embed(items, provider=provider, cache=False, batch_size=64)
-    cut = embedsdk.embed(items, provider=provider, cache=False, batch_size=batch_size)
+    whole = embedsdk.embed(items, provider=provider, cache=False, batch_size=64, precision="fp32")
+    cut = embedsdk.embed(items, provider=provider, cache=False, batch_size=batch_size, precision="fp32")
     assert cut.stats.batches == -(-len(items) // batch_size)
     np.testing.assert_allclose(cut.vectors, whole.vectors, atol=1e-5)
 
@@ -119,8 +121,10 @@ def test_long_text_follows_on_long_with_clip_token_counts(tiny_checkpoint):
     provider = f"clip/embedsdk-tiny-clip:{tiny_checkpoint}"
     long_text = " ".join(["photograph"] * 100)
     with pytest.raises(InputTooLongError, match="item 1"):
-        embedsdk.embed(["short", long_text], provider=provider, cache=False)
-    truncated = embedsdk.embed(["short", long_text], provider=provider, on_long="truncate", cache=False)
+        embedsdk.embed(["short", long_text], provider=provider, precision="fp32", cache=False)
+    truncated = embedsdk.embed(
+        ["short", long_text], provider=provider, on_long="truncate", precision="fp32", cache=False
+    )
     assert truncated.stats.truncated == 1
     emb = embedsdk.embedder(provider)
     assert emb.tokenizer.count([long_text]) == [102]
@@ -130,9 +134,11 @@ def test_long_text_follows_on_long_with_clip_token_counts(tiny_checkpoint):
     assert all(count <= 77 for count in emb.tokenizer.count(pieces)) and len(pieces) == 2
     # What the planner counted is what the model reads: the truncated text equals open_clip's own cut.
     np.testing.assert_allclose(
-        truncated.vectors[1], embedsdk.embed([cut], provider=provider, cache=False).vectors[0], atol=1e-5
+        truncated.vectors[1],
+        embedsdk.embed([cut], provider=provider, precision="fp32", cache=False).vectors[0],
+        atol=1e-5,
     )
-    chunked = embedsdk.embed([long_text * 3], provider=provider, on_long="chunk", cache=False)
+    chunked = embedsdk.embed([long_text * 3], provider=provider, on_long="chunk", precision="fp32", cache=False)
     assert chunked.stats.chunked == 1 and np.isfinite(chunked.vectors).all()
 
 
@@ -156,7 +162,9 @@ def test_clip_alias_offline_names_the_checkpoint_and_the_fix(monkeypatch, tmp_pa
 
 def test_checkpoint_option_keeps_the_provider_name(tiny_checkpoint, tiny_reference, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
-    result = embedsdk.embed(TEXTS, provider="clip/embedsdk-tiny-clip:/unused.pt", checkpoint=str(tiny_checkpoint))
+    result = embedsdk.embed(
+        TEXTS, provider="clip/embedsdk-tiny-clip:/unused.pt", checkpoint=str(tiny_checkpoint), precision="fp32"
+    )
     assert result.space.provider == "clip/embedsdk-tiny-clip:/unused.pt"
     assert cosines(result.vectors, reference_text(tiny_reference, TEXTS)).min() >= 0.9999
 
@@ -204,7 +212,9 @@ def test_construction_is_cheap_and_loads_on_first_use(tiny_checkpoint):
 def test_png_bytes_of_a_photo(tiny_checkpoint, tiny_reference, picture):
     buffer = io.BytesIO()
     Image.fromarray(picture(3)).save(buffer, "PNG")
-    result = embedsdk.embed([buffer.getvalue()], provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", cache=False)
+    result = embedsdk.embed(
+        [buffer.getvalue()], provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", precision="fp32", cache=False
+    )
     expected = reference_images(tiny_reference, [Image.open(io.BytesIO(buffer.getvalue()))])
     assert cosines(result.vectors, expected)[0] >= 0.9999
 
@@ -238,7 +248,9 @@ def test_zero_shot_matches_open_clip_softmax(tiny_checkpoint, tiny_reference, im
     model, transform, tokenizer = tiny_reference
     labels = ["cat", "dog", "beach", "diagram"]
     paths = list(images.values())
-    result = embedsdk.zero_shot(paths, labels, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", cache=False)
+    result = embedsdk.zero_shot(
+        paths, labels, provider=f"clip/embedsdk-tiny-clip:{tiny_checkpoint}", precision="fp32", cache=False
+    )
     with torch.no_grad():
         text = model.encode_text(tokenizer([f"a photo of a {label}" for label in labels]), normalize=True)
         image = model.encode_image(torch.stack([transform(Image.open(p)) for p in paths]), normalize=True)
@@ -281,7 +293,9 @@ def test_hf_hub_repo_from_the_hugging_face_cache_offline(tiny_checkpoint, tiny_r
     shutil.copy(tiny_checkpoint, snapshot / "open_clip_model.safetensors")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
-    result = embedsdk.embed(TEXTS, provider="clip/hf-hub:someone/tiny-clip", cache_dir=str(cache), cache=False)
+    result = embedsdk.embed(
+        TEXTS, provider="clip/hf-hub:someone/tiny-clip", cache_dir=str(cache), precision="fp32", cache=False
+    )
     assert result.space.model == "hf-hub:someone/tiny-clip:hf-hub:someone/tiny-clip"
     assert cosines(result.vectors, reference_text(tiny_reference, TEXTS)).min() >= 0.9999
     with pytest.raises(ModelNotFoundError, match=r"hf-hub:someone/other.*open_clip_config\.json.*HF_HUB_OFFLINE"):

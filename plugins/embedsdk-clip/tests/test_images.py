@@ -33,7 +33,7 @@ def test_bad_images_fail_alone_naming_their_index(provider, images, tmp_path, pi
         picture(3),  # 7
         tmp_path / "missing.jpg",  # 8: a path that does not exist
     ]
-    result = embedsdk.embed(items, provider=provider, on_error="collect", cache=False)
+    result = embedsdk.embed(items, provider=provider, on_error="collect", precision="fp32", cache=False)
     failed = {error.index: error.message for error in result.errors}
     assert sorted(failed) == [1, 3, 5, 6, 8]
     assert "item 1" in failed[1] and "not an image Pillow can read" in failed[1]
@@ -42,21 +42,21 @@ def test_bad_images_fail_alone_naming_their_index(provider, images, tmp_path, pi
     assert "item 6" in failed[6] and "(8, 8, 2)" in failed[6]
     assert "item 8" in failed[8] and "missing.jpg does not exist" in failed[8]
     good = [0, 2, 4, 7]
-    alone = embedsdk.embed([items[n] for n in good], provider=provider, cache=False)
+    alone = embedsdk.embed([items[n] for n in good], provider=provider, precision="fp32", cache=False)
     np.testing.assert_allclose(result.vectors[good], alone.vectors, atol=1e-5)
     assert np.isnan(result.vectors[[1, 3, 5, 6, 8]]).all()
 
     with pytest.raises(embedsdk.errors.EmbeddingFailedError, match="5 of 9 items failed") as caught:
-        embedsdk.embed(items, provider=provider, cache=False)
+        embedsdk.embed(items, provider=provider, precision="fp32", cache=False)
     np.testing.assert_allclose(caught.value.result.vectors[good], alone.vectors, atol=1e-5)
 
 
 def test_a_20000_square_jpeg_is_embedded_at_reduced_scale(provider, tmp_path):
     path = giant_jpeg(tmp_path / "huge.jpg", 20000, 20000)
-    result = embedsdk.embed([path, "gray"], provider=provider, cache=False)
+    result = embedsdk.embed([path, "gray"], provider=provider, precision="fp32", cache=False)
     assert np.isfinite(result.vectors).all()
     flat = np.full((64, 64, 3), 128, dtype=np.uint8)  # the giant is a flat gray picture
-    small = embedsdk.embed([flat], provider=provider, cache=False)
+    small = embedsdk.embed([flat], provider=provider, precision="fp32", cache=False)
     assert float(result.vectors[0] @ small.vectors[0]) > 0.9999
 
 
@@ -66,5 +66,5 @@ def test_unusual_images_embed(provider, tmp_path, picture):
     palette = tmp_path / "p.gif"
     Image.fromarray(picture(2)).convert("P").save(palette)
     items = [one, palette, picture(4)[:, :, :1], picture(4).astype(np.float32) / 255, Image.fromarray(picture(6))]
-    result = embedsdk.embed(items, provider=provider, cache=False)
+    result = embedsdk.embed(items, provider=provider, precision="fp32", cache=False)
     assert np.isfinite(result.vectors).all() and result.vectors.shape == (5, 32)

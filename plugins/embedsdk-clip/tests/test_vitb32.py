@@ -29,7 +29,9 @@ def test_vitb32_parity_with_open_clip(vitb32_checkpoint, images, picture):
 
     texts = ["a photo of a cat", "a dog on a beach", "a diagram"]
     items = [texts[0], images["a.png"], texts[1], images["b.jpg"], picture(9, (300, 200)), texts[2]]
-    result = embedsdk.embed(items, provider=f"clip/ViT-B-32:{vitb32_checkpoint}", batch_size=4, cache=False)
+    result = embedsdk.embed(
+        items, provider=f"clip/ViT-B-32:{vitb32_checkpoint}", batch_size=4, precision="fp32", cache=False
+    )
     assert result.vectors.shape == (6, 512) and result.space.dim == 512
 
     model, _, transform = open_clip.create_model_and_transforms("ViT-B-32", pretrained=str(vitb32_checkpoint))
@@ -42,5 +44,7 @@ def test_vitb32_parity_with_open_clip(vitb32_checkpoint, images, picture):
     cosine = (result.vectors * expected).sum(axis=1)
     assert cosine.min() >= 0.9999, cosine
 
-    again = embedsdk.embed(items, provider=f"clip/ViT-B-32:{vitb32_checkpoint}", batch_size=6, cache=False)
+    again = embedsdk.embed(
+        items, provider=f"clip/ViT-B-32:{vitb32_checkpoint}", batch_size=6, precision="fp32", cache=False
+    )
     np.testing.assert_allclose(again.vectors, result.vectors, atol=1e-5)
