@@ -444,7 +444,12 @@ class HFEmbedder(BaseEmbedder):
 
         recipe = self.recipe
         shape = json.dumps(
-            [FORMAT, self.pooling, recipe.normalize, [d.model_dump(mode="json") for d in recipe.dense]],
+            [
+                FORMAT,
+                self.pooling,
+                recipe.normalize,
+                [d.model_dump(mode="json", exclude={"folder"}) for d in recipe.dense],
+            ],
             sort_keys=True,
         )
         return f"{folder_revision(recipe)}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
