@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn import functional
 
 from embedsdk_use.weights import CNN_DIM, NUM_CHUNKS, ORDERS, USEWeights
+from embedsdk_use.winograd import correlate, winograd_weights
 
 __all__ = ["FlatBatch", "NgramBranch", "USEModel", "flat_batch"]
 
@@ -93,8 +94,9 @@ class NgramBranch(nn.Module):
     The first convolution's input is a token's projected vector, which depends on the piece alone: its
     contribution at every window offset is computed once per distinct piece (`piece_table`) and each
     position sums its window's rows in one fused gather (``embedding_bag``). The second convolution's
-    input depends on context: it runs as one product of each position's window (``order`` consecutive
-    rows side by side) with the ``(order * 256, 256)`` weight, in ``compute_dtype``.
+    input depends on context: in float32 it runs as Winograd minimal filtering (`embedsdk_use.winograd`:
+    about half the products); in bfloat16 or float16 as one product of each position's window (``order``
+    consecutive rows side by side) with the ``(order * 256, 256)`` weight.
 
     Args:
         order: n-gram order (window width).
@@ -107,6 +109,9 @@ class NgramBranch(nn.Module):
     """
 
     w2_compute: torch.Tensor | None
+    winograd_weight: torch.Tensor
+    winograd_output_mix: torch.Tensor
+    winograd_input_mix: torch.Tensor
 
     def __init__(
         self,
@@ -126,6 +131,10 @@ class NgramBranch(nn.Module):
         self.b1 = _parameter(b1)
         self.w2 = _parameter(w2)
         self.b2 = _parameter(b2)
+        mixed, output_mix, input_mix = winograd_weights(w2, order)
+        self.register_buffer("winograd_weight", torch.from_numpy(mixed))
+        self.register_buffer("winograd_output_mix", torch.from_numpy(output_mix))
+        self.register_buffer("winograd_input_mix", torch.from_numpy(input_mix))
         self.register_buffer("w2_compute", None)
         self.set_compute_dtype(compute_dtype)
 
@@ -159,19 +168,15 @@ class NgramBranch(nn.Module):
         hidden = functional.embedding_bag(windows, table, mode="sum")
         hidden.add_(self.b1).relu_().add_(x).mul_(valid)
         # Zero rows beyond both ends stand for the padding; windows never cross a sentence, thanks to the gaps.
-        positions = hidden.shape[0]
-        starts = [GAP - self.left + offset for offset in range(self.order)]
         if self.w2_compute is None:
-            # float32: one product per window offset, each reading a shifted view of the rows, accumulated in
-            # place, so no (positions, order * 256) copy is ever made.
-            padded = functional.pad(hidden, (0, 0, GAP, GAP))
-            second = torch.addmm(self.b2, padded[starts[0] : starts[0] + positions], self.w2[:CNN_DIM])
-            for offset, start in enumerate(starts[1:], start=1):
-                block = self.w2[offset * CNN_DIM : (offset + 1) * CNN_DIM]
-                second.addmm_(padded[start : start + positions], block)
+            second = correlate(
+                hidden, self.winograd_weight, self.winograd_output_mix, self.winograd_input_mix, self.left
+            ).add_(self.b2)
         else:
             # bfloat16 products round their output: one product over each position's whole window (its rows
             # side by side, a half-size copy) rounds once instead of once per offset.
+            positions = hidden.shape[0]
+            starts = [GAP - self.left + offset for offset in range(self.order)]
             padded = functional.pad(hidden.to(self.w2_compute.dtype), (0, 0, GAP, GAP))
             unfolded = torch.cat([padded[start : start + positions] for start in starts], dim=1)
             second = (unfolded @ self.w2_compute).to(hidden.dtype).add_(self.b2)
