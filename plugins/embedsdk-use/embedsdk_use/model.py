@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from embedsdk_use.pieces import PieceRows
 from embedsdk_use.weights import CNN_DIM, NUM_CHUNKS, ORDERS, USEWeights
 from embedsdk_use.winograd import correlate, winograd_weights
 
@@ -92,7 +93,7 @@ class NgramBranch(nn.Module):
     """One residual CNN branch: ``h = relu(conv1(x)) + x``, ``out = relu(conv2(h)) + h``.
 
     The first convolution's input is a token's projected vector, which depends on the piece alone: its
-    contribution at every window offset is computed once per distinct piece (`piece_table`) and each
+    contribution at every window offset is computed once per distinct piece (`USEModel`'s piece rows) and each
     position sums its window's rows in one fused gather (``embedding_bag``). The second convolution's
     input depends on context: in float32 it runs as Winograd minimal filtering (`embedsdk_use.winograd`:
     about half the products); in bfloat16 or float16 as one product of each position's window (``order``
@@ -148,18 +149,14 @@ class NgramBranch(nn.Module):
         if compute_dtype != current:
             self.w2_compute = None if compute_dtype == torch.float32 else self.w2.detach().to(compute_dtype)
 
-    def piece_table(self, x: torch.Tensor) -> torch.Tensor:
-        """``(order * pieces, 256)``: row ``offset * pieces + p`` is piece ``p``'s input times that offset's weight."""
-        pieces = x.shape[0]
-        return (x @ self.w1).view(pieces, self.order, CNN_DIM).transpose(0, 1).reshape(-1, CNN_DIM)
-
     def forward(
         self, table: torch.Tensor, windows: torch.Tensor, x: torch.Tensor, valid: torch.Tensor, out: torch.Tensor
     ) -> None:
         """Write the branch output of every position into ``out`` ``(positions, 256)``.
 
         Args:
-            table: `piece_table` of the batch's distinct pieces.
+            table: ``(order * pieces, 256)``: row ``offset * pieces + p`` is piece ``p``'s input times that
+                offset's weight, for the batch's distinct pieces.
             windows: ``(positions, order)`` rows of ``table`` in each position's window.
             x: ``(positions, 256)`` the branch input at each position.
             valid: ``(positions, 1)`` 1 for a token, 0 for a gap between sentences.
@@ -188,6 +185,7 @@ class USEModel(nn.Module):
 
     Args:
         weights: The checked arrays of ``weights.npz``.
+        piece_capacity: Pieces whose per-piece rows are kept across batches (`PieceRows`; 15 KB each).
         compute_dtype: dtype of the per-token second convolutions (``torch.bfloat16`` trades about 1e-6 of
             cosine for speed); everything else runs in float32.
     """
@@ -196,7 +194,9 @@ class USEModel(nn.Module):
     scale: torch.Tensor
     low: torch.Tensor
 
-    def __init__(self, weights: USEWeights, compute_dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self, weights: USEWeights, compute_dtype: torch.dtype = torch.float32, piece_capacity: int = 8192
+    ) -> None:
         super().__init__()
         arrays = weights.arrays
         self.eps = weights.eps
@@ -220,6 +220,8 @@ class USEModel(nn.Module):
         self.combine = _parameter(arrays["cnn_W"])
         self.combine_bias = _parameter(arrays["cnn_b"])
         self.dan = nn.ParameterDict({name: _parameter(arrays[name]) for name in ("d0", "d1", "p1", "d2", "p3", "d3")})
+        width = weights.table.shape[1] + CNN_DIM * len(orders) + CNN_DIM * sum(orders)
+        self.piece_rows = PieceRows(weights.table.shape[0], width, piece_capacity)
 
     def set_compute_dtype(self, compute_dtype: torch.dtype) -> None:
         """Switch every branch's second convolution to ``compute_dtype`` (the weights stay float32)."""
@@ -237,15 +239,29 @@ class USEModel(nn.Module):
         chunk = torch.remainder(ids, NUM_CHUNKS)
         return torch.addcmul(self.low[chunk, None], self.table[ids].to(torch.float32), self.scale[chunk, None])
 
+    def _piece_rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[token vector | projected vector | its first-convolution table rows per branch]`` of piece ids."""
+        embedded = self.token_vectors(ids)
+        projected = self.branch_norm(self.projection(embedded))
+        branches = cast("list[NgramBranch]", list(self.branches))
+        tables = [projected[:, n * CNN_DIM : (n + 1) * CNN_DIM] @ branch.w1 for n, branch in enumerate(branches)]
+        return torch.cat([embedded, projected, *tables], dim=1)
+
     def forward(self, batch: FlatBatch) -> torch.Tensor:
         """Unit-length 512-d vectors of the batch's sentences, in order."""
-        # Everything up to the first convolution's products depends on the token alone: compute it once
-        # per distinct piece of the batch (text repeats its pieces a lot), then gather per position.
+        # Everything up to the first convolution's products depends on the token alone: computed once per
+        # distinct piece (and kept across batches, `PieceRows`), then gathered per position.
         # Gap rows carry id -1, the first distinct id; its projected vector is zero (the padding).
         pieces, position_of = torch.unique(batch.ids, return_inverse=True)
-        embedded = self.token_vectors(pieces.clamp_min(0))
-        projected = self.branch_norm(self.projection(embedded))
-        projected[0] = 0.0
+        # Gap rows carry id -1, the first distinct id: its token vector is never pooled (weight 0) and its
+        # projected vector and table rows are zero (the padding).
+        rows_of_pieces = self.piece_rows.rows(pieces[1:], self._piece_rows)
+        gap = rows_of_pieces.new_zeros((1, rows_of_pieces.shape[1]))
+        per_piece = torch.cat([gap, rows_of_pieces])
+        width = self.table.shape[1]
+        embedded = per_piece[:, :width]
+        projected = per_piece[:, width : width + CNN_DIM * len(self.branches)]
+        tables = per_piece[:, width + CNN_DIM * len(self.branches) :]
         # From here on, only positions GAP .. rows - GAP: the gaps at both ends only serve as window padding.
         rows = position_of.shape[0]
         centre = position_of[GAP : rows - GAP]
@@ -256,6 +272,7 @@ class USEModel(nn.Module):
         branches = cast("list[NgramBranch]", list(self.branches))
         outputs = embedded.new_empty((positions, CNN_DIM * len(branches)))
         inputs = projected[centre]
+        first_table = 0
         for n, branch in enumerate(branches):
             columns = slice(n * CNN_DIM, (n + 1) * CNN_DIM)
             starts = [GAP - branch.left + offset for offset in range(branch.order)]
@@ -263,7 +280,11 @@ class USEModel(nn.Module):
                 [position_of[start : start + positions] + offset * len(pieces) for offset, start in enumerate(starts)],
                 dim=1,
             )
-            branch(branch.piece_table(projected[:, columns]), windows, inputs[:, columns], valid, outputs[:, columns])
+            table_columns = tables[:, first_table : first_table + branch.order * CNN_DIM]
+            first_table += branch.order * CNN_DIM
+            # Row offset * pieces + p: piece p's contribution at that window offset.
+            table = table_columns.reshape(len(pieces), branch.order, CNN_DIM).transpose(0, 1).reshape(-1, CNN_DIM)
+            branch(table, windows, inputs[:, columns], valid, outputs[:, columns])
         return self._pool(batch, embedded, centre, outputs, valid)
 
     def _pool(

@@ -99,3 +99,15 @@ def test_bf16_stays_close_and_is_its_own_space(corpus, reference):
     older = embedsdk.embed(texts, provider="muse", dtype="bfloat16")
     assert older.space == fast.space
     np.testing.assert_array_equal(older.vectors, fast.vectors)
+
+
+def test_pieces_kept_across_batches_change_no_vector(corpus):
+    texts = corpus.sample() + corpus.long[:1]
+    kept = embedsdk.embedder("muse", precision="fp32", max_batch_tokens=256, piece_cache=300)
+    none = embedsdk.embedder("muse", precision="fp32", max_batch_tokens=256, piece_cache=0)
+    first = kept.embed_batch(texts)
+    held = len(kept._model.piece_rows)
+    assert held == 300, "the store fills up to its capacity, then computes the rest per batch"
+    np.testing.assert_allclose(kept.embed_batch(texts), first, atol=2e-6)  # now mostly from the store
+    np.testing.assert_allclose(none.embed_batch(texts), first, atol=2e-6)
+    assert len(none._model.piece_rows) == 0
