@@ -19,7 +19,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,10 +34,9 @@ from embedsdk.retrieval.quantized import (
     encode,
     int_scores,
     quantize_queries,
-    top_candidates,
-    top_exact,
     unpack_signs,
 )
+from embedsdk.retrieval.scan import bf16_ready, block_rows, load_torch, scan
 from embedsdk.retrieval.slots import SearchRequest, SlotIndex, read_entries
 from embedsdk.retrieval.storage import (
     check_file,
@@ -52,23 +52,39 @@ from embedsdk.retrieval.storage import (
 __all__ = ["FlatIndex", "FlatOptions"]
 
 SEGMENTS = "segments"
-_SCORE_BUDGET = 16_000_000  # scores per block: n_queries x block rows, ~64 MB of float32
+_SCORE_BUDGET = 16_000_000  # numpy scan: scores per block, n_queries x block rows, ~64 MB of float32
+CANDIDATES = 54  # exact search: bf16 candidates per query beyond k (64 for k=10), rescored as needed
+
+
+def bf16_error(dim: int) -> float:
+    """How far a bf16 product of two unit vectors can be from the exact cosine (and so from float32's).
+
+    With u = 2^-8 (bf16's unit roundoff): rounding both inputs costs at most (2u + u^2) * sum |q_j x_j|
+    <= 2u + u^2 (Cauchy-Schwarz); the float32 accumulation at most dim * 2^-24 (times the same sum); the
+    bf16 output at most u * |score|. Rounded up, with room for the float32 rescoring's own error.
+    """
+    inputs = 2 * 2**-8 + 2**-16
+    return 1.01 * (inputs + dim * 2**-23 + 2**-8 * (1 + inputs)) + 1e-5
 
 
 class FlatOptions(BaseModel):
     """Options of `FlatIndex`.
 
     Attributes:
-        quantize: None (float32 scoring), ``"int8"`` or ``"binary"`` codes with float32 rescoring.
+        quantize: None (exact), ``"int8"`` or ``"binary"`` codes with float32 rescoring.
         rescore: Candidates per query rescored in float32 when quantized (at least ``k``).
         block_rows: Most stored rows scored per matrix product.
+        prefilter: Exact search only: ``"bf16"`` proposes candidates with a bf16 product and proves the
+            float32 answer with an error bound (when torch is installed and the CPU has bf16 products;
+            the result is the float32 scan's); None scans every row in float32.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     quantize: Literal["int8", "binary"] | None = None
-    rescore: int = Field(default=100, gt=0)
+    rescore: int = Field(default=40, gt=0)
     block_rows: int = Field(default=65536, gt=0)
+    prefilter: Literal["bf16"] | None = "bf16"
 
 
 class _Segment:
@@ -79,6 +95,7 @@ class _Segment:
         self.start = start
         self.name = name
         self.codes: np.ndarray | None = None
+        self.half: Any = None  # bf16 copy (a torch tensor) for the exact search's first pass
 
 
 class FlatIndex(SlotIndex):
@@ -101,6 +118,8 @@ class FlatIndex(SlotIndex):
         self._calibration: Calibration | None = None
         self._folder: Path | None = None
         self._tail_codes: np.ndarray | None = None
+        self._tail_half: Any = None
+        self._tail_half_rows = 0
         super().__init__(space, **options)
 
     # -- row storage: saved segments, then an in-memory tail ----------------------------------------------
@@ -141,64 +160,136 @@ class FlatIndex(SlotIndex):
         kept = self._rows(live)
         self._segments = []
         self._tail, self._tail_rows = kept, len(kept)
-        self._tail_codes = None
+        self._tail_codes, self._tail_half = None, None
 
     # -- the native side: nothing to maintain beyond the rows --------------------------------------------
 
     def _native_reset(self) -> None:
-        self._tail_codes = None
+        self._tail_codes, self._tail_half = None, None
 
     def _native_add(self, slots: np.ndarray, vectors: np.ndarray) -> None:
         pass
 
     def _native_search(self, request: SearchRequest) -> tuple[np.ndarray, np.ndarray]:
+        torch = load_torch()
         if self.options.quantize is None:
-            return self._scan(request.queries, request.k, request.allowed, exact=True)
-        width = max(self.options.rescore, request.k)
-        _, candidates = self._scan(request.queries, min(width, self._size), request.allowed, exact=False)
+            if torch is None:
+                return self._scan(request.queries, request.k, request.allowed, exact=True)
+            if self.options.prefilter == "bf16" and bf16_ready(torch):
+                return self._certified(torch, request.queries, request.k, request.allowed)
+            return self._torch_scan(torch, request.queries, request.k, request.allowed, "float32")[:2]
+        width = min(max(self.options.rescore, request.k), self._size)
+        candidates = None
+        if torch is not None:
+            try:
+                kind = self.options.quantize
+                _, candidates, _ = self._torch_scan(torch, request.queries, width, request.allowed, kind)
+            except RuntimeError:  # torch._int_mm is private: a build that refuses these shapes scans with numpy
+                candidates = None
+        if candidates is None:
+            _, candidates = self._scan(request.queries, width, request.allowed, exact=False)
         return self._rescore(request.queries, candidates, request.k)
+
+    def _torch_scan(
+        self, torch: Any, queries: np.ndarray, keep: int, allowed: np.ndarray | None, kind: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each query's best ``keep`` by ``kind`` scores (float32, bf16, int8 or binary codes), and its bound."""
+        m = len(queries)
+        step = block_rows(m, self.options.block_rows)
+        if kind == "float32":
+            left = np.ascontiguousarray(queries, dtype=np.float32)
+
+            def floats(rows: Any, out: Any) -> None:
+                np.matmul(left, rows.T, out=out.numpy())
+
+            blocks = self._slices(step, allowed, lambda segment, rows: rows)
+            return scan(torch, blocks, floats, m, keep, step, torch.float32)
+        if kind == "bf16":
+            half = torch.from_numpy(queries).to(torch.bfloat16)
+
+            def halves(rows: Any, out: Any) -> None:
+                torch.mm(half, rows.T, out=out)
+
+            return scan(torch, self._slices(step, allowed, self._half), halves, m, keep, step, torch.bfloat16)
+        coded = torch.from_numpy(quantize_queries(queries, self._calibrated()))
+        dim = queries.shape[1]
+
+        def codes(rows: Any, out: Any) -> None:
+            block = unpack_signs(rows, dim) if kind == "binary" else rows
+            torch._int_mm(coded, torch.from_numpy(block).T, out=out)
+
+        return scan(torch, self._slices(step, allowed, self._codes), codes, m, keep, step, torch.int32)
+
+    def _slices(
+        self, step: int, allowed: np.ndarray | None, form: Callable[[_Segment | None, np.ndarray], Any]
+    ) -> Iterator[tuple[int, Any, np.ndarray | None]]:
+        """``(first slot, rows in the given form, allowed mask)`` for blocks of at most ``step`` rows."""
+        for start, rows, segment in self._blocks():
+            stored = form(segment, rows)
+            for offset in range(0, len(rows), step):
+                stop = min(len(rows), offset + step)
+                mask = None if allowed is None else allowed[start + offset : start + stop]
+                yield start + offset, stored[offset:stop], mask
+
+    def _certified(
+        self, torch: Any, queries: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top ``k``: bf16 candidates, float32 scores, and a bound proving nothing else can enter.
+
+        A bf16 score is within `bf16_error` of the float32 one (unit vectors). After rescoring a query's best
+        candidates in float32, every vector not rescored scores at most (its bf16 score, at most the next
+        candidate's or the scan's bound) + `bf16_error`; when that is below the k-th float32 score, the
+        answer is exact. Queries the bound does not settle rescore all their candidates, then (rarely) scan
+        every row in float32.
+        """
+        keep = min(self._size, max(2 * k, k + CANDIDATES))
+        approx, slots, bound = self._torch_scan(torch, queries, keep, allowed, "bf16")
+        exact = np.full(approx.shape, -np.inf, dtype=np.float32)
+        error = bf16_error(queries.shape[1])
+        todo = np.arange(len(queries))
+        done = 0
+        for upto in sorted({min(keep, 2 * k + 8), keep}):
+            exact[todo, done:upto] = self._exact_scores(queries[todo], slots[todo, done:upto])
+            done = upto
+            kth = -np.partition(-exact[todo, :done], k - 1, axis=1)[:, k - 1]
+            rest = approx[todo, done] if done < keep else bound[todo]
+            settled = np.isneginf(rest) | (rest + error < kth)
+            todo = todo[~settled]
+            if not len(todo):
+                break
+        order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
+        scores = np.take_along_axis(exact, order, axis=1)
+        found = np.take_along_axis(slots, order, axis=1)
+        found[np.isneginf(scores)] = -1
+        if len(todo):
+            scores[todo], found[todo] = self._torch_scan(torch, queries[todo], k, allowed, "float32")[:2]
+        return scores, found
+
+    def _exact_scores(self, queries: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """float32 cosines of each query with its candidate slots (-inf where the slot is -1).
+
+        The candidates of a group of queries are gathered at once (about 16 MB), then one batched product.
+        """
+        scores = np.full(slots.shape, -np.inf, dtype=np.float32)
+        if not slots.size:
+            return scores
+        group = max(1, 4_000_000 // (slots.shape[1] * queries.shape[1]))
+        for first in range(0, len(queries), group):
+            found = slots[first : first + group]
+            rows = self._rows(np.where(found >= 0, found, 0).ravel()).reshape(*found.shape, queries.shape[1])
+            exact = np.matmul(rows, queries[first : first + group, :, None])[:, :, 0]
+            scores[first : first + group] = np.where(found >= 0, exact, -np.inf)
+        return scores
 
     def _scan(
         self, queries: np.ndarray, keep: int, allowed: np.ndarray | None, exact: bool
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each query's best ``keep`` (score, slot) pairs over all rows, block by block."""
+        """Each query's best ``keep`` (score, slot) pairs over all rows, block by block, in numpy (no torch)."""
         m = len(queries)
         best_scores = np.full((m, 0), -np.inf, dtype=np.float32)
         best_slots = np.zeros((m, 0), dtype=np.int64)
-        step = max(1024, min(self.options.block_rows, _SCORE_BUDGET // max(m, 1)))
+        step = max(1, min(self.options.block_rows, _SCORE_BUDGET // max(m, 1)))
         coded = None if exact else quantize_queries(queries, self._calibrated())
-        if exact:
-            plain = (
-                (
-                    start + offset,
-                    rows[offset : offset + step],
-                    None
-                    if allowed is None
-                    else np.ascontiguousarray(allowed[start + offset : start + min(len(rows), offset + step)]),
-                )
-                for start, rows, _ in self._blocks()
-                for offset in range(0, len(rows), step)
-            )
-            done = top_exact(queries, plain, keep)
-            if done is not None:
-                return self._ordered(*done)
-        if coded is not None:
-            blocks = (
-                (
-                    start + offset,
-                    codes[offset : offset + step],
-                    None
-                    if allowed is None
-                    else np.ascontiguousarray(allowed[start + offset : start + min(len(rows), offset + step)]),
-                )
-                for start, rows, segment in self._blocks()
-                for codes in [self._codes(segment, rows)]
-                for offset in range(0, len(rows), step)
-            )
-            found = top_candidates(coded, blocks, keep, queries.shape[1], self.options.quantize == "binary")
-            if found is not None:
-                best_scores, best_slots = found
-                return self._ordered(best_scores, best_slots)
         for start, rows, segment in self._blocks():
             codes = None if exact else self._codes(segment, rows)
             for offset in range(0, len(rows), step):
@@ -233,14 +324,7 @@ class FlatIndex(SlotIndex):
         return scores, slots
 
     def _rescore(self, queries: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        # All candidates of a group of queries gathered at once, then one batched product (not a loop per query).
-        scores = np.full(candidates.shape, -np.inf, dtype=np.float32)
-        group = max(1, 4_000_000 // max(1, candidates.shape[1] * queries.shape[1]))
-        for first in range(0, len(queries), group):
-            found = candidates[first : first + group]
-            rows = self._rows(np.where(found >= 0, found, 0).ravel()).reshape(*found.shape, queries.shape[1])
-            exact = np.einsum("qcd,qd->qc", rows, queries[first : first + group])
-            scores[first : first + group] = np.where(found >= 0, exact, -np.inf)
+        scores = self._exact_scores(queries, candidates)
         top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         slots = np.take_along_axis(candidates, top, axis=1)
         best = np.take_along_axis(scores, top, axis=1)
@@ -268,6 +352,26 @@ class FlatIndex(SlotIndex):
             fresh = encode(rows[done:], self._calibrated(), kind)
             self._tail_codes = fresh if self._tail_codes is None else np.concatenate([self._tail_codes, fresh])
         return self._tail_codes
+
+    def _half(self, segment: _Segment | None, rows: np.ndarray) -> Any:
+        """The rows as a bf16 torch tensor, made once per segment (the tail: once per row, in a growing buffer)."""
+        torch = load_torch()
+        assert torch is not None
+        if segment is not None:
+            if segment.half is None:
+                segment.half = _to_bf16(torch, rows)
+            return segment.half
+        if self._tail_half is None or len(rows) < self._tail_half_rows:
+            self._tail_half, self._tail_half_rows = None, 0
+        if self._tail_half is None or len(rows) > len(self._tail_half):
+            grown = torch.empty((max(len(rows), 2 * self._tail_half_rows), rows.shape[1]), dtype=torch.bfloat16)
+            if self._tail_half is not None:
+                grown[: self._tail_half_rows] = self._tail_half[: self._tail_half_rows]
+            self._tail_half = grown
+        if len(rows) > self._tail_half_rows:
+            self._tail_half[self._tail_half_rows : len(rows)] = _to_bf16(torch, rows[self._tail_half_rows :])
+            self._tail_half_rows = len(rows)
+        return self._tail_half[: len(rows)]
 
     # -- files --------------------------------------------------------------------------------------------
 
@@ -324,7 +428,7 @@ class FlatIndex(SlotIndex):
             if leftover.name not in used:
                 leftover.unlink(missing_ok=True)
         # The tail is saved now: later saves to this folder append after it.
-        self._segments, self._tail_rows, self._tail_codes = written, 0, None
+        self._segments, self._tail_rows, self._tail_codes, self._tail_half = written, 0, None, None
         self._tail = np.zeros((0, self._dim or 0), dtype=np.float32)
         self._folder = folder
 
@@ -405,6 +509,13 @@ class FlatIndex(SlotIndex):
                     raise CorruptFileError(codes_path, f"holds {codes.dtype} codes of shape {codes.shape}")
                 segment.codes = codes
         return segment
+
+
+def _to_bf16(torch: Any, rows: np.ndarray) -> Any:
+    with warnings.catch_warnings():
+        # Memory-mapped segments are read-only; torch only reads them here.
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(rows).to(torch.bfloat16)
 
 
 def _write_npy(path: Path, rows: np.ndarray) -> None:

@@ -10,14 +10,12 @@
 A query is scored against codes with the asymmetric form ``sum_j q_j * half_j * code_j`` (the ``q . mid``
 term is the same for every stored vector, so it cannot change a ranking); ``q * half`` is itself rounded
 to int8 per query, so scoring is one int8 x int8 -> int32 matrix product. torch's ``_int_mm`` (VNNI/AMX
-kernels) runs it when torch is installed; otherwise numpy computes it in float32 (same ranking, no speed-up).
-The best ``rescore`` candidates are then rescored exactly in float32.
+kernels, `embedsdk.retrieval.scan`) runs it when torch is installed; otherwise numpy computes it in float32
+(same ranking, no speed-up). The best ``rescore`` candidates are then rescored exactly in float32.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -28,8 +26,6 @@ __all__ = [
     "encode",
     "int_scores",
     "quantize_queries",
-    "top_candidates",
-    "top_exact",
     "unpack_signs",
 ]
 
@@ -113,88 +109,3 @@ def int_scores(queries: np.ndarray, codes: np.ndarray) -> np.ndarray:
     except (ImportError, AttributeError, RuntimeError):
         fallback: np.ndarray = (queries.astype(np.float32) @ codes.astype(np.float32).T).astype(np.int32)
         return fallback
-
-
-def top_candidates(
-    queries: np.ndarray, blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]], keep: int, dim: int, binary: bool
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each query's best ``keep`` (code score, slot) pairs over blocks of codes, all in torch; None without torch.
-
-    Args:
-        queries: int8 queries from `quantize_queries`.
-        blocks: ``(first slot, codes, allowed mask or None)`` per block of stored rows.
-        keep: Candidates kept per query.
-        dim: Dimension of the vectors (to unpack binary codes).
-        binary: True when the codes are packed bits.
-
-    Returns:
-        float32 scores (``-inf`` for masked rows) and int64 slots, both ``(m, <= keep)``, or None when torch
-        is not installed (the caller scans with numpy).
-    """
-    try:
-        import torch  # lazily: its integer matmul and top-k kernels; numpy has neither
-    except ImportError:
-        return None
-    try:
-        return _torch_top_candidates(torch, queries, blocks, keep, dim, binary)
-    except (RuntimeError, AttributeError):
-        # torch._int_mm is a private kernel: a build that lacks it or refuses these shapes scans with numpy.
-        return None
-
-
-def _torch_top_candidates(
-    torch: Any,
-    queries: np.ndarray,
-    blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]],
-    keep: int,
-    dim: int,
-    binary: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    floor = torch.iinfo(torch.int32).min
-    left = torch.from_numpy(queries)
-    best = torch.empty((len(queries), 0), dtype=torch.int32)
-    slots = torch.empty((len(queries), 0), dtype=torch.int64)
-    for start, codes, allowed in blocks:
-        block = unpack_signs(codes, dim) if binary else codes
-        scores = torch._int_mm(left, torch.from_numpy(np.ascontiguousarray(block)).T)
-        if allowed is not None:
-            scores.masked_fill_(~torch.from_numpy(allowed)[None, :], floor)
-        values, found = torch.topk(scores, min(keep, scores.shape[1]), dim=1, sorted=False)
-        best, slots = torch.cat([best, values], dim=1), torch.cat([slots, found + start], dim=1)
-        if best.shape[1] > keep:
-            best, position = torch.topk(best, keep, dim=1, sorted=False)
-            slots = torch.gather(slots, 1, position)
-    result = best.numpy().astype(np.float32)
-    result[best.numpy() == floor] = -np.inf
-    return result, slots.numpy()
-
-
-def top_exact(
-    queries: np.ndarray, blocks: Iterable[tuple[int, np.ndarray, np.ndarray | None]], keep: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each query's best ``keep`` (cosine, slot) pairs over float32 blocks, in torch; None without torch.
-
-    The float32 twin of `top_candidates`: the same matrix product numpy would do, with torch's top-k instead
-    of a partial sort per block (which costs as much as the product itself at 1,000 queries).
-    """
-    try:
-        import torch  # lazily: its top-k kernel; numpy's argpartition is much slower on wide blocks
-    except ImportError:
-        return None
-    left = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
-    best = torch.empty((len(queries), 0), dtype=torch.float32)
-    slots = torch.empty((len(queries), 0), dtype=torch.int64)
-    for start, rows, allowed in blocks:
-        with warnings.catch_warnings():
-            # Memory-mapped segments are read-only; torch only reads them here.
-            warnings.simplefilter("ignore", UserWarning)
-            right = torch.from_numpy(np.ascontiguousarray(rows))
-        scores = left @ right.T
-        if allowed is not None:
-            scores.masked_fill_(~torch.from_numpy(allowed)[None, :], float("-inf"))
-        values, found = torch.topk(scores, min(keep, scores.shape[1]), dim=1, sorted=False)
-        best, slots = torch.cat([best, values], dim=1), torch.cat([slots, found + start], dim=1)
-        if best.shape[1] > keep:
-            best, position = torch.topk(best, keep, dim=1, sorted=False)
-            slots = torch.gather(slots, 1, position)
-    return best.numpy(), slots.numpy()

@@ -17,6 +17,7 @@ checks its input and its files the same way. A subclass implements four methods:
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from embedsdk.errors import CorruptFileError, InvalidOptionError, UnknownIdError
 from embedsdk.retrieval.checks import Condition, as_matrix, check_entries, check_k, check_space, matches, parse_filter
-from embedsdk.retrieval.protocols import Hit
+from embedsdk.retrieval.protocols import Hit, checked_hit
 from embedsdk.retrieval.storage import (
     check_file,
     commit_snapshot,
@@ -250,7 +251,15 @@ class SlotIndex:
             scores, slots = self._exact(request)
         else:
             scores, slots = self._native_search(request)
-        return [self._hits(row_scores, row_slots, allowed) for row_scores, row_slots in zip(scores, slots)]
+        # Thousands of small objects and no reference cycles: the cyclic collector would only rescan the
+        # index's own ids and metadata, several times per search (a fifth of a fast search's time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return [self._hits(row_scores, row_slots, allowed) for row_scores, row_slots in zip(scores, slots)]
+        finally:
+            if collecting:
+                gc.enable()
 
     def save(self, path: str | Path) -> None:
         """Write the index into the folder ``path``, atomically (see `embedsdk.retrieval.storage`)."""
@@ -371,17 +380,16 @@ class SlotIndex:
     def _hits(self, scores: np.ndarray, slots: np.ndarray, allowed: np.ndarray | None) -> list[Hit]:
         hits: list[Hit] = []
         seen: set[int] = set()
+        ids, metadata, size = self._ids, self._metadata, self._size
         for score, slot in zip(scores.tolist(), slots.tolist()):
             # Post-filter what the native index returned: padding, tombstones, and anything outside the mask.
-            if slot < 0 or slot >= self._size or slot in seen or self._ids[slot] is None:
+            if slot < 0 or slot >= size or slot in seen:
                 continue
-            if allowed is not None and not allowed[slot]:
+            name = ids[slot]
+            if name is None or (allowed is not None and not allowed[slot]):
                 continue
             seen.add(slot)
-            name = self._ids[slot]
-            assert name is not None
-            # model_construct: the fields are already checked, and validation would cost more than the search
-            hits.append(Hit.model_construct(id=name, score=float(score), metadata=dict(self._metadata[slot] or {})))
+            hits.append(checked_hit(name, score, dict(metadata[slot] or {})))
         return hits
 
 

@@ -60,9 +60,9 @@ class HNSWOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    m: int = Field(default=32, gt=1)
-    ef_construction: int = Field(default=100, gt=0)
-    ef_search: int = Field(default=64, gt=0)
+    m: int = Field(default=16, gt=1)
+    ef_construction: int = Field(default=200, gt=0)
+    ef_search: int = Field(default=40, gt=0)
     threads: int = Field(default=-1, ge=-1)
 
 
