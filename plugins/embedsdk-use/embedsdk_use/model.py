@@ -31,7 +31,7 @@ from torch.nn import functional
 
 from embedsdk_use.pieces import PieceRows
 from embedsdk_use.weights import CNN_DIM, NUM_CHUNKS, ORDERS, USEWeights
-from embedsdk_use.winograd import correlate, winograd_weights
+from embedsdk_use.winograd import correlate_padded, padded_rows, winograd_weights
 
 __all__ = ["FlatBatch", "NgramBranch", "USEModel", "flat_batch"]
 
@@ -162,17 +162,22 @@ class NgramBranch(nn.Module):
             valid: ``(positions, 1)`` 1 for a token, 0 for a gap between sentences.
             out: Where the result goes (a column block of the feature matrix).
         """
-        hidden = functional.embedding_bag(windows, table, mode="sum")
-        hidden.add_(self.b1).relu_().add_(x).mul_(valid)
+        first = functional.embedding_bag(windows, table, mode="sum").add_(self.b1).relu_()
         # Zero rows beyond both ends stand for the padding; windows never cross a sentence, thanks to the gaps.
+        positions = first.shape[0]
         if self.w2_compute is None:
-            second = correlate(
-                hidden, self.winograd_weight, self.winograd_output_mix, self.winograd_input_mix, self.left
+            # float32: Winograd over a buffer padded once, the hidden rows written straight into it.
+            rows = first.new_empty((padded_rows(positions, self.winograd_output_mix), CNN_DIM))
+            rows[: self.left].zero_()
+            rows[self.left + positions :].zero_()
+            hidden = torch.add(first, x, out=rows[self.left : self.left + positions]).mul_(valid)
+            second = correlate_padded(
+                rows, positions, self.winograd_weight, self.winograd_output_mix, self.winograd_input_mix
             ).add_(self.b2)
         else:
             # bfloat16 products round their output: one product over each position's whole window (its rows
             # side by side, a half-size copy) rounds once instead of once per offset.
-            positions = hidden.shape[0]
+            hidden = first.add_(x).mul_(valid)
             starts = [GAP - self.left + offset for offset in range(self.order)]
             padded = functional.pad(hidden.to(self.w2_compute.dtype), (0, 0, GAP, GAP))
             unfolded = torch.cat([padded[start : start + positions] for start in starts], dim=1)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-__all__ = ["TILES", "correlate", "winograd_matrices", "winograd_weights"]
+__all__ = ["TILES", "correlate", "correlate_padded", "padded_rows", "winograd_matrices", "winograd_weights"]
 
 #: Outputs per tile and the finite interpolation points, per n-gram order (window width).
 TILES: dict[int, tuple[int, tuple[float, ...]]] = {
@@ -81,6 +81,36 @@ def winograd_weights(weight: np.ndarray, order: int) -> tuple[np.ndarray, np.nda
     return mixed.astype(np.float32), at.astype(np.float32), bt.astype(np.float32)
 
 
+def padded_rows(positions: int, output_mix: torch.Tensor) -> int:
+    """Rows `correlate_padded` reads for ``positions`` outputs: whole tiles plus the window's reach."""
+    m, n = output_mix.shape
+    return -(-positions // m) * m + n - m
+
+
+def correlate_padded(
+    rows: torch.Tensor, positions: int, weight: torch.Tensor, output_mix: torch.Tensor, input_mix: torch.Tensor
+) -> torch.Tensor:
+    """``out[t] = Σ_o rows[t + o] @ W[o]`` for ``t < positions``, from `winograd_weights`' ``V``, ``Aᵀ``, ``Bᵀ``.
+
+    Args:
+        rows: ``(padded_rows(positions), 256)`` float32, contiguous: row ``left + t`` holds input ``t``, and the
+            rows around the input are zero (they stand for the padding).
+        positions: Outputs wanted.
+        weight: ``V`` of `winograd_weights`.
+        output_mix: ``Aᵀ`` of `winograd_weights`.
+        input_mix: ``Bᵀ`` of `winograd_weights`.
+    """
+    channels = rows.shape[1]
+    m, n = output_mix.shape
+    tiles = -(-positions // m)
+    # Tile k reads rows k*m .. k*m + n - 1: overlapping views, no copy.
+    windows = rows.as_strided((tiles, n, channels), (m * channels, channels, 1))
+    mixed = torch.matmul(input_mix, windows)  # (tiles, n, 256)
+    products = torch.bmm(mixed.transpose(0, 1), weight)  # (n, tiles, 256)
+    out = torch.matmul(output_mix, products.transpose(0, 1))  # (tiles, m, 256)
+    return out.reshape(tiles * m, channels)[:positions]
+
+
 def correlate(
     hidden: torch.Tensor, weight: torch.Tensor, output_mix: torch.Tensor, input_mix: torch.Tensor, left: int
 ) -> torch.Tensor:
@@ -93,14 +123,6 @@ def correlate(
         input_mix: ``Bᵀ`` of `winograd_weights`.
         left: Rows of left context in the window.
     """
-    positions, channels = hidden.shape
-    m, n = output_mix.shape
-    r = n - m + 1
-    tiles = -(-positions // m)
-    rows = functional.pad(hidden, (0, 0, left, tiles * m + r - 1 - left - positions))
-    # Tile k reads rows k*m .. k*m + n - 1: overlapping views, no copy.
-    windows = rows.as_strided((tiles, n, channels), (m * channels, channels, 1))
-    mixed = torch.matmul(input_mix, windows)  # (tiles, n, 256)
-    products = torch.bmm(mixed.transpose(0, 1), weight)  # (n, tiles, 256)
-    out = torch.matmul(output_mix, products.transpose(0, 1))  # (tiles, m, 256)
-    return out.reshape(tiles * m, channels)[:positions]
+    positions = hidden.shape[0]
+    rows = functional.pad(hidden, (0, 0, left, padded_rows(positions, output_mix) - left - positions))
+    return correlate_padded(rows, positions, weight, output_mix, input_mix)
