@@ -27,17 +27,16 @@ class Hit(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-_FIELDS = frozenset(Hit.model_fields)
-
-
-def _built(item_id: str, score: float, metadata: dict[str, Any]) -> Hit:
-    # What `Hit.model_construct` does, without its per-call work on defaults and aliases (5x faster: a
+def _built(
+    item_id: str, score: float, metadata: dict[str, Any], _new: Any = object.__new__, _set: Any = object.__setattr__
+) -> Hit:
+    # What `Hit.model_construct` does, without its per-call work on defaults and aliases (3x faster: a
     # search returning 10,000 hits spent more time building them than hnswlib spent finding them).
-    hit = Hit.__new__(Hit)
-    object.__setattr__(hit, "__dict__", {"id": item_id, "score": score, "metadata": metadata})
-    object.__setattr__(hit, "__pydantic_fields_set__", set(_FIELDS))
-    object.__setattr__(hit, "__pydantic_extra__", None)
-    object.__setattr__(hit, "__pydantic_private__", None)
+    hit: Hit = _new(Hit)
+    _set(hit, "__dict__", {"id": item_id, "score": score, "metadata": metadata})
+    _set(hit, "__pydantic_fields_set__", {"id", "score", "metadata"})
+    _set(hit, "__pydantic_extra__", None)
+    _set(hit, "__pydantic_private__", None)
     return hit
 
 

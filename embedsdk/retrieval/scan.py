@@ -121,6 +121,12 @@ class Selector:
         then an element-wise maximum of `GROUP` rows of ``n`` (vectorized), not a reduction of short runs.
         """
         torch = self._torch
+        if block.dtype == torch.float32:
+            # float32 blocks come from numpy's BLAS, whose threads still spin after a product: a torch
+            # reduction in between would fight them for the cores. numpy's maximum is single-threaded.
+            raw = block.numpy()
+            floats: np.ndarray = raw.reshape(raw.shape[0], GROUP, raw.shape[1] // GROUP).max(axis=1)
+            return floats
         if block.dtype == torch.bfloat16:
             # torch's bf16 maximum is slow; the int16 bits of positive bf16 numbers sort like the numbers.
             block = block.view(torch.int16)
