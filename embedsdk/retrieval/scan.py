@@ -1,23 +1,22 @@
 """The torch kernels of the `flat` index: score blocks of stored rows, keep each query's best candidates.
 
-`flat` scores all queries against one block of stored rows at a time (one matrix product into a reused
-buffer) and hands the block to a `Selector`, which keeps each query's best ``keep`` (score, slot) pairs
-without sorting the block:
+`scan` scores all queries against one block of stored rows at a time (one matrix product into a reused
+buffer: bf16 for the exact search's first pass, int32 from int8 codes, or float32 from numpy's BLAS) and
+hands each block to a `Selector`, which keeps each query's best ``keep`` (score, slot) pairs without
+sorting the block:
 
-- Each block is cut into chunks of `GROUP` columns and only the chunk maxima are compared with each query's
-  current floor (the ``keep``-th best score seen so far, a lower bound of the final one). Only chunks
-  whose maximum reaches the floor are gathered and their entries compared; after the first blocks that is
-  a few chunks per query, so the cost of selecting is one cheap max-reduction per block instead of a
-  top-k over the block (which cost as much as the product at 1,000 queries).
-- The first block sets the floor from its chunk maxima (the ``keep``-th largest chunk maximum: there are
-  at least ``keep`` entries at or above it); survivors are pooled and reduced to ``keep`` per query
-  (raising the floors) whenever the pool outgrows ``keep`` per query.
+- A block of ``GROUP * n`` columns is cut into ``n`` chunks (chunk ``c``: columns ``c, c + n, ...``) and only
+  the chunk maxima are compared with each query's floor (a lower bound of its final ``keep``-th best
+  score). Only chunks whose maximum reaches the floor are gathered and their entries compared: after the
+  first blocks a few per query, so selecting costs about one maximum over the block instead of a top-k
+  (which cost as much as the product at 1,000 queries).
+- The first block sets the floor: the ``keep``-th largest chunk maximum (at least ``keep`` entries reach
+  it), or the block's own ``keep``-th best when it has fewer chunks than ``keep``. Survivors go to a
+  buffer per query; a full buffer is cut back to the best ``keep``, which raises the floors.
 - Nothing that is dropped scores above the final floor, which `Selector.result` returns as the bound of
-  everything not returned: the exact search certifies its answers with it (`embedsdk.retrieval.flat`).
+  everything not returned: the exact search proves its answers with it (`embedsdk.retrieval.flat`).
 
-The products: `bf16_scores` (the exact search's first pass, AVX512-BF16/AMX through oneDNN), `int8_scores`
-(``torch._int_mm``, VNNI/AMX) and `float_scores` (numpy's BLAS, float32). torch is imported by the caller,
-lazily: nothing here runs without it.
+torch is imported lazily, by `load_torch`; `flat` scans with numpy when it is missing.
 """
 
 from __future__ import annotations
@@ -52,10 +51,14 @@ _BF16: list[bool] = []
 
 
 def bf16_ready(torch: Any) -> bool:
-    """True when this CPU has native bf16 products (AVX512-BF16 or AMX) through oneDNN; checked once."""
+    """True when this CPU multiplies bf16 natively (AVX512-BF16 or AMX); checked once.
+
+    oneDNN also runs bf16 products on CPUs without them, emulated, slower than float32: those scan in
+    float32.
+    """
     if not _BF16:
         try:
-            _BF16.append(bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()))
+            _BF16.append(bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()))
         except (AttributeError, RuntimeError):
             _BF16.append(False)
     return _BF16[0]
@@ -64,8 +67,9 @@ def bf16_ready(torch: Any) -> bool:
 class Selector:
     """Each query's best ``keep`` (score, slot) pairs over blocks of scores (see the module docstring).
 
-    The chunk maxima are taken in torch (one parallel pass over the block); the few chunks that reach a
-    floor are then handled in numpy, whose small single-threaded operations do not wait on a thread pool.
+    The chunk maxima of bf16 and int32 blocks are taken in torch (one parallel pass over the block); the
+    few chunks that reach a floor are then handled in numpy, whose small single-threaded operations do not
+    wait on a thread pool.
 
     Args:
         torch: The torch module.
