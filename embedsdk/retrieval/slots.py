@@ -256,7 +256,8 @@ class SlotIndex:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return [self._hits(row_scores, row_slots, allowed) for row_scores, row_slots in zip(scores, slots)]
+            rows = zip(np.asarray(scores, dtype=np.float64).tolist(), np.asarray(slots, dtype=np.int64).tolist())
+            return [self._hits(row_scores, row_slots, allowed) for row_scores, row_slots in rows]
         finally:
             if collecting:
                 gc.enable()
@@ -377,19 +378,18 @@ class SlotIndex:
         top = np.argsort(-scores, axis=1, kind="stable")[:, : request.k]
         return np.take_along_axis(scores, top, axis=1), candidates[top]
 
-    def _hits(self, scores: np.ndarray, slots: np.ndarray, allowed: np.ndarray | None) -> list[Hit]:
+    def _hits(self, scores: list[float], slots: list[int], allowed: np.ndarray | None) -> list[Hit]:
         hits: list[Hit] = []
         seen: set[int] = set()
-        ids, metadata, size = self._ids, self._metadata, self._size
-        for score, slot in zip(scores.tolist(), slots.tolist()):
+        ids, metadata, size, make = self._ids, self._metadata, self._size, checked_hit
+        for score, slot in zip(scores, slots):
             # Post-filter what the native index returned: padding, tombstones, and anything outside the mask.
-            if slot < 0 or slot >= size or slot in seen:
-                continue
-            name = ids[slot]
-            if name is None or (allowed is not None and not allowed[slot]):
-                continue
-            seen.add(slot)
-            hits.append(checked_hit(name, score, dict(metadata[slot] or {})))
+            if 0 <= slot < size and slot not in seen:
+                name = ids[slot]
+                if name is not None and (allowed is None or allowed[slot]):
+                    seen.add(slot)
+                    entry = metadata[slot]
+                    hits.append(make(name, score, dict(entry) if entry else {}))
         return hits
 
 
