@@ -3,20 +3,26 @@
 Construction is cheap (it finds the files); torch and the weights load on the first batch. Sentence vectors
 are the mean over words of the chosen layer, as the ELMo paper's sentence use does; `embed_words` gives one
 vector per word in the context of its sentence; `embed_layers` gives every layer of every word.
+
+``precision`` (default ``auto``) follows `embedsdk.devices`: bf16 where the CPU or GPU computes it natively,
+else fp32, behind the shared quality gate (`embedsdk.devices.precision_gate`, verdicts stored in the memo
+``embedsdk_elmo.precision_gate``). ELMo's probe is word-level: the gate's probe sentences (`PROBE_TEXTS`) are
+embedded in fp32 and in the mode, and every word vector of every layer is compared. The space records any
+precision other than fp32.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embedsdk import BaseEmbedder, Embeddings, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import pick_device
+from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -28,10 +34,14 @@ from embedsdk_elmo.locate import ElmoFiles, default_location, files_revision, lo
 from embedsdk_elmo.options import ElmoOptions
 from embedsdk_elmo.tokenizer import WordTokenizer
 
-__all__ = ["DEFAULT_MODEL", "ElmoEmbedder", "pick_device"]
+__all__ = ["DEFAULT_MODEL", "GATE_MEMO", "ElmoEmbedder", "pick_device"]
 
 DEFAULT_MODEL = "default"
 """The model part of ``elmo/default`` (alias ``elmo``): the weights at `default_location`."""
+GATE_MEMO = "embedsdk_elmo.precision_gate"
+"""The stored memo holding the quality gate's verdicts (see `ElmoEmbedder.precision`)."""
+_PROBE = "words-all-layers-1"  # what the gate compares; part of the verdict's key
+_TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
 class ElmoEmbedder(BaseEmbedder):
@@ -56,8 +66,9 @@ class ElmoEmbedder(BaseEmbedder):
         self._space: EmbeddingSpace | None = None
         self._engine: Any = None
         self._mix: tuple[list[float], float] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._tokenizer = WordTokenizer()
+        self._precision: str | None = None
 
     # -- what is on disk (cheap) ------------------------------------------------------------------------
 
@@ -85,13 +96,13 @@ class ElmoEmbedder(BaseEmbedder):
     def space(self) -> EmbeddingSpace:
         """Model, content revision, dimension, layer and word limit of the sentence vectors."""
         if self._space is None:
-            from embedsdk_elmo.weights import output_shape
-
             files = self.files
-            layers, dim = output_shape(files)  # from the configuration: a cache hit never loads weights
+            dim = self._checked_dim()
             layer = self.options.layer
-            if isinstance(layer, int) and layer >= layers:
-                raise InvalidOptionError(f"{self.provider_id}: layer must be below {layers}, got {layer}")
+            precision = self.precision  # a stored gate verdict decides without loading weights
+            extra = {"layer": str(layer), "format": files.kind, "tokenizer": "elmo-words-1"}
+            if precision != "fp32":
+                extra["precision"] = precision
             self._space = EmbeddingSpace(
                 provider=self.provider_id,
                 model=self.model_name if self.model_name != DEFAULT_MODEL else f"elmo:{files.folder.name}",
@@ -101,9 +112,19 @@ class ElmoEmbedder(BaseEmbedder):
                 pooling="mean",
                 dtype="float32",
                 max_tokens=self.options.max_words,
-                extra={"layer": str(layer), "format": files.kind, "tokenizer": "elmo-words-1"},
+                extra=extra,
             )
         return self._space
+
+    def _checked_dim(self) -> int:
+        """The vectors' width, from the configuration; refuses a layer the model lacks (nothing is loaded)."""
+        from embedsdk_elmo.weights import output_shape
+
+        layers, dim = output_shape(self.files)  # from the configuration: a cache hit never loads weights
+        layer = self.options.layer
+        if isinstance(layer, int) and layer >= layers:
+            raise InvalidOptionError(f"{self.provider_id}: layer must be below {layers}, got {layer}")
+        return dim
 
     @property
     def limits(self) -> ProviderLimits:
@@ -120,9 +141,53 @@ class ElmoEmbedder(BaseEmbedder):
         """The word tokenizer (see `embedsdk_elmo.tokenizer`); one token is one word."""
         return self._tokenizer
 
+    # -- precision and its quality gate -------------------------------------------------------------------
+
+    @property
+    def precision(self) -> str:
+        """The precision the vectors are computed in: the request (``auto`` resolved), or fp32 if the gate refused it.
+
+        The first call for a mode other than fp32 may run the quality gate (it loads the weights); a verdict
+        stored by an earlier process decides without loading anything.
+
+        Raises:
+            InvalidOptionError: ``fp16`` on a CPU.
+        """
+        with self._lock:
+            if self._precision is None:
+                kind = device_kind(self.options.device)
+                requested = self.options.precision
+                mode = auto_precision(kind) if requested == "auto" else requested
+                if mode == "fp16" and kind == "cpu":
+                    raise InvalidOptionError(
+                        f"{self.provider_id}: precision='fp16' needs a GPU; use precision='bf16', 'auto' or "
+                        f"'fp32' on CPU (or device='cuda')"
+                    )
+                key = f"{files_revision(self.files)}|{mode}|{kind}|{_PROBE}"
+                verdict = precision_gate(
+                    GATE_MEMO, key, mode, self._probe("fp32"), self._probe(mode), provider_id=self.provider_id
+                )
+                self._precision = verdict.precision
+                if self._engine is not None:
+                    self._engine.set_compute_dtype(_torch_dtype(self._precision))
+            return self._precision
+
+    def _probe(self, mode: str) -> Callable[[], np.ndarray]:
+        """Every word vector of every layer of the probe sentences, computed in ``mode``: ``(vectors, dim)``."""
+
+        def run() -> np.ndarray:
+            engine = self._load_engine()
+            engine.set_compute_dtype(_torch_dtype(mode))
+            sentences = [self._tokenizer.words(text)[: self.options.max_words] for text in PROBE_TEXTS]
+            layers = engine.layers_numpy([words for words in sentences if words])
+            return np.concatenate([layer.reshape(-1, layer.shape[-1]) for layer in layers])
+
+        return run
+
     # -- loading ----------------------------------------------------------------------------------------
 
-    def _load(self) -> Any:
+    def _load_engine(self) -> Any:
+        """The engine on its device, loaded once (in whichever precision it was last set to)."""
         with self._lock:
             if self._engine is not None:
                 return self._engine
@@ -132,12 +197,20 @@ class ElmoEmbedder(BaseEmbedder):
                 raise MissingDependencyError("the elmo provider needs torch: pip install embedsdk-elmo") from exc
             from embedsdk_elmo.engine import ElmoEngine, read_scalar_mix
 
-            _ = self.space  # checks the layer against the model's configuration before loading anything
+            self._checked_dim()  # checks the layer against the model's configuration before loading anything
             files = self.files
             engine = ElmoEngine(files, device=pick_device(self.options.device))
             if self.options.layer == "mix" and files.mix is not None:
                 self._mix = read_scalar_mix(files.mix, engine.n_layers)
             self._engine = engine
+            return engine
+
+    def _load(self) -> Any:
+        """The engine in the gated precision (the gate may run first, leaving the engine loaded)."""
+        with self._lock:
+            _ = self.space  # checks the layer and settles the precision
+            engine = self._load_engine()
+            engine.set_compute_dtype(_torch_dtype(self.precision))
             return engine
 
     def close(self) -> None:
@@ -226,6 +299,12 @@ class ElmoEmbedder(BaseEmbedder):
         vectors = np.stack([chosen[p].mean(0) for p in positions]).astype(np.float32)
         space = self.space.model_copy(update={"pooling": "word", "max_tokens": self.options.max_words})
         return Embeddings(vectors, space, labels=labels)
+
+
+def _torch_dtype(mode: str) -> Any:
+    import torch
+
+    return getattr(torch, _TORCH_DTYPES[mode])
 
 
 def _word_positions(

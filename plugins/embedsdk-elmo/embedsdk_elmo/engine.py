@@ -4,6 +4,9 @@ A batch is run in four steps: each distinct word is encoded once by the characte
 has no context, so its vectors are kept across batches); sentences get their boundary tokens and are sorted longest
 first; the BiLSTM runs over them (see `embedsdk_elmo.model`); rows go back to input order without the
 boundary tokens.
+
+`ElmoEngine.set_compute_dtype` picks the precision of the matmuls and convolutions (see `embedsdk_elmo.model`);
+the kept token tables are dropped on a change, so no vector mixes two precisions.
 """
 
 from __future__ import annotations
@@ -172,6 +175,18 @@ class ElmoEngine:
         output, words = self.layers(sentences)
         array = output.float().cpu().numpy()
         return [array[:, n, :count] for n, count in enumerate(words)]
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The dtype the matmuls and convolutions run in (outputs are float32 whatever it is)."""
+        return self.model.compute_dtype
+
+    def set_compute_dtype(self, dtype: torch.dtype) -> None:
+        """Compute in ``dtype`` from now on; the kept token tables start over if it changes."""
+        with self._table_lock:
+            if dtype != self.model.compute_dtype:
+                self.model.set_compute_dtype(dtype)
+                self._rows, self._table, self._projected = {}, None, None
 
     def to(self, device: Any) -> ElmoEngine:
         """Move the model to ``device``."""

@@ -14,6 +14,12 @@ Every sentence starts from a zero LSTM state. Padding never reaches a real word'
 stream reads each sentence reversed within its own length, so in both streams a sentence's words come
 first and its padding after, and a finished sentence leaves the active batch (sentences are sorted by
 length, longest first).
+
+Compute precision: every module has a ``compute_dtype`` (`Elmo.set_compute_dtype`; float32 by default). In
+bfloat16 or float16 the matmuls and convolutions (character CNN, highway, projections, the LSTMs' input,
+recurrent and state projections) run in that dtype from float32 weights cast once per call, while
+activations, LSTM cell memory, clipping, residual sums and every output stay float32; in float32 nothing
+is cast and the computation is the exact one.
 """
 
 from __future__ import annotations
@@ -21,11 +27,21 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from embedsdk_elmo.config import ElmoConfig
 
 __all__ = ["BiLM", "Elmo", "ElmoConfig", "ProjectedBiLstm", "TokenEncoder"]
+
+
+def _linear(inputs: torch.Tensor, layer: nn.Linear, dtype: torch.dtype) -> torch.Tensor:
+    """``layer(inputs)`` with the matmul in ``dtype`` and the result (bias added) in float32."""
+    if dtype == torch.float32:
+        result: torch.Tensor = layer(inputs)
+        return result
+    output = F.linear(inputs.to(dtype), layer.weight.to(dtype)).float()
+    return output if layer.bias is None else output + layer.bias
 
 
 class TokenEncoder(nn.Module):
@@ -44,23 +60,35 @@ class TokenEncoder(nn.Module):
             nn.Linear(config.n_filters, 2 * config.n_filters) for _ in range(config.n_highway)
         )
         self.projection = nn.Linear(config.n_filters + config.word_dim, config.projection_dim)
+        self.compute_dtype = torch.float32
+
+    def _convolve(self, embedded: torch.Tensor, conv: nn.Module) -> torch.Tensor:
+        """One convolution's max over positions, computed in `compute_dtype`, as float32."""
+        dtype = self.compute_dtype
+        if dtype == torch.float32:
+            result: torch.Tensor = conv(embedded).amax(dim=-1)
+            return result
+        assert isinstance(conv, nn.Conv1d)
+        bias = None if conv.bias is None else conv.bias.to(dtype)
+        return F.conv1d(embedded.to(dtype), conv.weight.to(dtype), bias).amax(dim=-1).float()
 
     def forward(self, chars: torch.Tensor, words: torch.Tensor | None = None) -> torch.Tensor:
         """Vectors of shape ``(n, projection_dim)`` for ``chars`` ``(n, max_chars)`` and ``words`` ``(n,)``."""
         activation = torch.relu if self.config.activation == "relu" else torch.tanh
+        dtype = self.compute_dtype
         embedded = self.char_embedding(chars).transpose(1, 2)  # (n, char_dim, max_chars)
-        features = torch.cat([activation(conv(embedded).amax(dim=-1)) for conv in self.convolutions], dim=-1)
+        features = torch.cat([activation(self._convolve(embedded, conv)) for conv in self.convolutions], dim=-1)
         width = self.config.n_filters
         for highway in self.highways:
-            projected = highway(features)
+            assert isinstance(highway, nn.Linear)
+            projected = _linear(features, highway, dtype)
             gate = torch.sigmoid(projected[:, width:])
             features = gate * features + (1 - gate) * torch.relu(projected[:, :width])
         if self.word_embedding is not None:
             if words is None:
                 raise ValueError("this model has a word embedding: pass word ids")
             features = torch.cat([self.word_embedding(words), features], dim=-1)
-        result: torch.Tensor = self.projection(features)
-        return result
+        return _linear(features, self.projection, dtype)
 
 
 class ProjectedBiLstm(nn.Module):
@@ -81,6 +109,7 @@ class ProjectedBiLstm(nn.Module):
         self.state_weight = nn.Parameter(torch.zeros(2, 4 * cell_dim, hidden_dim))
         self.state_bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
         self.projection = nn.Parameter(torch.zeros(2, hidden_dim, cell_dim))
+        self.compute_dtype = torch.float32
 
     def _gate_order(self, device: Any) -> torch.Tensor:
         # Gates reordered to (input, forget, output | candidate): one sigmoid and one tanh per step.
@@ -97,8 +126,12 @@ class ProjectedBiLstm(nn.Module):
         per distinct word and handed to `forward` as ``table``.
         """
         order = self._gate_order(inputs.device)
-        weight = self.input_weight[:, order].transpose(1, 2).contiguous()
-        return torch.baddbmm(self.state_bias[:, order][:, None, :], inputs, weight)
+        dtype = self.compute_dtype
+        weight = self.input_weight[:, order].transpose(1, 2).to(dtype).contiguous()
+        bias = self.state_bias[:, order][:, None, :]
+        if dtype == torch.float32:
+            return torch.baddbmm(bias, inputs, weight)
+        return torch.bmm(inputs.to(dtype), weight).float() + bias
 
     def forward(
         self, streams: torch.Tensor, lengths: list[int], table: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -118,9 +151,11 @@ class ProjectedBiLstm(nn.Module):
         _, batch, steps, _ = streams.shape
         cell = self.cell_dim
         order = self._gate_order(streams.device)
-        input_weight = self.input_weight[:, order].transpose(1, 2).contiguous()  # (2, input, 4 * cell)
-        recurrent = self.state_weight[:, order].transpose(1, 2).contiguous()  # (2, hidden, 4 * cell)
-        projection = self.projection.transpose(1, 2).contiguous()  # (2, cell, hidden)
+        dtype = self.compute_dtype
+        low = dtype != torch.float32  # then matmuls in dtype, the rest (cell memory, gates' sums) in float32
+        input_weight = self.input_weight[:, order].transpose(1, 2).to(dtype).contiguous()  # (2, input, 4 * cell)
+        recurrent = self.state_weight[:, order].transpose(1, 2).to(dtype).contiguous()  # (2, hidden, 4 * cell)
+        projection = self.projection.transpose(1, 2).to(dtype).contiguous()  # (2, cell, hidden)
         # Input projections outside the recurrence: one matmul per block of steps (time-major, so a block's
         # rows are together); blocks bound memory for big models (4 * cell floats per word and direction).
         time_major = streams.transpose(1, 2).reshape(2, steps * batch, -1)
@@ -144,14 +179,21 @@ class ProjectedBiLstm(nn.Module):
                 inputs = torch.stack([projected[0][span[0]], projected[1][span[1]]]).transpose(1, 2)
             elif t % block == 0:
                 rows = time_major[:, t * batch : (t + block) * batch]
-                inputs = torch.baddbmm(bias, rows, input_weight).view(2, -1, batch, 4 * cell)
-            gates = torch.baddbmm(inputs[:, t % block, :active], state, recurrent)
+                if low:
+                    inputs = (torch.bmm(rows.to(dtype), input_weight).float() + bias).view(2, -1, batch, 4 * cell)
+                else:
+                    inputs = torch.baddbmm(bias, rows, input_weight).view(2, -1, batch, 4 * cell)
+            if low:
+                gates = inputs[:, t % block, :active] + torch.bmm(state.to(dtype), recurrent)
+            else:
+                gates = torch.baddbmm(inputs[:, t % block, :active], state, recurrent)
             sigmoids = torch.sigmoid(gates[..., : 3 * cell])
             candidate = torch.tanh(gates[..., 3 * cell :])
             memory = torch.addcmul(sigmoids[..., :cell] * candidate, sigmoids[..., cell : 2 * cell], memory)
             if self.cell_clip:
                 memory = memory.clamp_(-self.cell_clip, self.cell_clip)
-            state = torch.bmm(sigmoids[..., 2 * cell :] * torch.tanh(memory), projection)
+            hidden = sigmoids[..., 2 * cell :] * torch.tanh(memory)
+            state = torch.bmm(hidden.to(dtype), projection).float() if low else torch.bmm(hidden, projection)
             if self.proj_clip:
                 state = state.clamp_(-self.proj_clip, self.proj_clip)
             outputs[:, t, :active] = state
@@ -207,6 +249,15 @@ class Elmo(nn.Module):
         self.config = config
         self.token_encoder = TokenEncoder(config)
         self.bilm = BiLM(config)
+        self.compute_dtype = torch.float32
+
+    def set_compute_dtype(self, dtype: torch.dtype) -> None:
+        """Run the matmuls and convolutions in ``dtype`` (float32, bfloat16 or float16); outputs stay float32."""
+        self.compute_dtype = dtype
+        self.token_encoder.compute_dtype = dtype
+        for layer in self.bilm.layers:
+            assert isinstance(layer, ProjectedBiLstm)
+            layer.compute_dtype = dtype
 
     def forward(
         self,
