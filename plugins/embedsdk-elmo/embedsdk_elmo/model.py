@@ -131,7 +131,7 @@ class ProjectedBiLstm(nn.Module):
         bias = self.state_bias[:, order][:, None, :]
         if dtype == torch.float32:
             return torch.baddbmm(bias, inputs, weight)
-        return torch.bmm(inputs.to(dtype), weight).float() + bias
+        return torch.bmm(inputs.to(dtype), weight).float().add_(bias)
 
     def forward(
         self, streams: torch.Tensor, lengths: list[int], table: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -180,11 +180,12 @@ class ProjectedBiLstm(nn.Module):
             elif t % block == 0:
                 rows = time_major[:, t * batch : (t + block) * batch]
                 if low:
-                    inputs = (torch.bmm(rows.to(dtype), input_weight).float() + bias).view(2, -1, batch, 4 * cell)
+                    inputs = torch.bmm(rows.to(dtype), input_weight).float().add_(bias).view(2, -1, batch, 4 * cell)
                 else:
                     inputs = torch.baddbmm(bias, rows, input_weight).view(2, -1, batch, 4 * cell)
             if low:
-                gates = inputs[:, t % block, :active] + torch.bmm(state.to(dtype), recurrent)
+                # Same-dtype in-place add: a mixed bfloat16 + float32 add is several times slower here.
+                gates = torch.bmm(state.to(dtype), recurrent).float().add_(inputs[:, t % block, :active])
             else:
                 gates = torch.baddbmm(inputs[:, t % block, :active], state, recurrent)
             sigmoids = torch.sigmoid(gates[..., : 3 * cell])
