@@ -51,6 +51,10 @@ def _accepting(allowed: np.ndarray) -> Callable[[int], bool]:
 class HNSWOptions(BaseModel):
     """Options of `HNSWIndex`.
 
+    The defaults (m=16, ef_construction=200, ef_search=40) found 95.9% of the exact top 10 on the search
+    benchmark's 100k real sentence embeddings at 4.7x faiss's exact q/s (docs/retrieval.md); ef_search 32
+    is faster but found 94.5-94.7%, and larger graphs (m=20-24) were no faster at the same recall.
+
     Attributes:
         m: Neighbours per node in the graph.
         ef_construction: Candidates kept while inserting.
