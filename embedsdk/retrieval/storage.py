@@ -206,13 +206,14 @@ def read_space(manifest: dict[str, Any], path: Path) -> EmbeddingSpace | None:
 
 
 def load_matrix(path: Path, rows: int, dim: int | None, mmap: bool = False) -> np.ndarray:
-    """A float32 ``(rows, dim)`` matrix from a ``.npy`` file, checked for shape and finite values.
+    """A float32 ``(rows, dim)`` matrix from a ``.npy`` file, checked for shape, finite values and unit rows.
 
     Args:
         path: The file.
         rows: Rows it must have.
         dim: Columns it must have (None: any).
-        mmap: Map it read-only instead of reading it (the finite check still reads it once, in blocks).
+        mmap: Map it read-only instead of reading it (the finite and unit-length checks still read it once, in
+            blocks).
     """
     try:
         matrix = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
@@ -225,7 +226,16 @@ def load_matrix(path: Path, rows: int, dim: int | None, mmap: bool = False) -> n
     if dim is not None and rows and matrix.shape[1] != dim:
         raise CorruptFileError(path, f"vectors are {matrix.shape[1]}-d but the index's space is {dim}-d")
     for start in range(0, rows, 65536):
-        if not np.isfinite(matrix[start : start + 65536]).all():
+        block = matrix[start : start + 65536]
+        if not np.isfinite(block).all():
             raise CorruptFileError(path, "holds NaN or infinite values")
+        # Indexes store unit rows (or zero rows); flat's exact bf16 pass relies on it, so nothing else is taken.
+        squares = np.einsum("ij,ij->i", block, block, dtype=np.float64)
+        wrong = np.flatnonzero((np.abs(squares - 1) > 2e-3) & (squares != 0))
+        if wrong.size:
+            row = start + int(wrong[0])
+            raise CorruptFileError(
+                path, f"row {row} has length {np.sqrt(squares[wrong[0]]):.4g}; an index stores unit-length vectors"
+            )
     checked: np.ndarray = matrix
     return checked

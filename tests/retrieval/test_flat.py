@@ -211,3 +211,18 @@ def test_the_numpy_exact_scan_finds_what_the_torch_scan_finds(monkeypatch: pytes
     monkeypatch.setattr("embedsdk.retrieval.flat.load_torch", lambda: None)
     with_numpy = [[(h.id, round(h.score, 5)) for h in row] for row in index.search(queries, k=10, exclude=["7"])]
     assert with_numpy == with_torch
+
+
+def test_stored_rows_must_be_unit_length(tmp_path: Path) -> None:
+    from embedsdk.retrieval.storage import load_matrix
+    from embedsdk.space import normalize_rows
+
+    rows = normalize_rows(clustered(10))
+    rows[7] *= 1.5  # what an edited file could hold: flat's exact bf16 pass assumes unit rows
+    rows[3] = 0.0  # a zero row is what normalizing a zero vector gives: allowed
+    np.save(tmp_path / "rows.npy", rows)
+    with pytest.raises(CorruptFileError, match=r"rows\.npy.*row 7 has length 1\.5"):
+        load_matrix(tmp_path / "rows.npy", 10, 16, mmap=True)
+    rows[7] /= 1.5
+    np.save(tmp_path / "rows.npy", rows)
+    assert load_matrix(tmp_path / "rows.npy", 10, 16).shape == (10, 16)
