@@ -54,7 +54,7 @@ __all__ = ["HFEmbedder", "HFOptions", "pick_device"]
 logger = logging.getLogger("embedsdk_transformers")
 
 # Padded tokens per forward pass by default: what keeps a CPU's caches warm, and a GPU busy.
-CPU_BATCH_TOKENS = 4096
+CPU_BATCH_TOKENS = 2048
 GPU_BATCH_TOKENS = 16384
 
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
@@ -81,7 +81,7 @@ class HFOptions(BaseModel):
         threads: torch's CPU threads for this process (default: leave torch's own setting alone).
         max_seq_length: Read at most this many tokens of an item (default: the model's limit).
         max_batch_tokens: Padded tokens per forward pass (items x longest item); bounds memory. Default:
-            4,096 on CPU, 16,384 on a GPU (larger matrices keep it busy).
+            2,048 on CPU, 16,384 on a GPU (larger matrices keep it busy).
         max_batch_items: Items per forward pass at most.
         model_path: Load the weights from this folder while keeping the provider's name (``bert`` from a
             local copy of bert-base-uncased, say).

@@ -125,7 +125,7 @@ def test_auto_on_a_gpu_picks_bf16_where_supported(tiny_st):
 
 def test_a_gpu_gets_a_larger_token_budget_unless_one_is_given(tiny_bert):
     # Limits are read without loading the model, so the budget a GPU would get shows on this CPU-only machine.
-    assert embedsdk.embedder(f"hf/{tiny_bert}", device="cpu").limits.max_tokens_per_request == 4096
+    assert embedsdk.embedder(f"hf/{tiny_bert}", device="cpu").limits.max_tokens_per_request == 2048
     assert embedsdk.embedder(f"hf/{tiny_bert}", device="cuda").limits.max_tokens_per_request == 16384
-    given = embedsdk.embedder(f"hf/{tiny_bert}", device="cuda", max_batch_tokens=2048)
-    assert given.limits.max_tokens_per_request == 2048
+    given = embedsdk.embedder(f"hf/{tiny_bert}", device="cuda", max_batch_tokens=3000)
+    assert given.limits.max_tokens_per_request == 3000
