@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 
 from embedsdk import runtime
+from embedsdk.errors import InvalidOptionError
 
 __all__ = [
     "DEVICE_PATTERN",
+    "DTYPE_PRECISIONS",
     "GATE_MIN_COSINE",
     "PROBE_TEXTS",
     "GateVerdict",
@@ -40,6 +42,8 @@ __all__ = [
     "min_cosine",
     "pick_device",
     "precision_gate",
+    "requested_precision",
+    "resolve_precision",
     "verdict_is_valid",
 ]
 
@@ -49,6 +53,9 @@ DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$"
 """What a ``device=`` option accepts: ``auto``, ``cpu``, ``mps``, ``cuda``/``cuda:N``, ``xpu``/``xpu:N``."""
 
 GATE_MIN_COSINE = 0.999
+
+DTYPE_PRECISIONS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+"""The older ``dtype`` option of local providers, mapped onto ``precision``."""
 """A mode whose min cosine against fp32 on the probe set is below this falls back to fp32."""
 
 # Fixed, mixed in length and kind (prose, code, numbers, other scripts), so a mode that breaks on long or odd
@@ -134,6 +141,37 @@ def auto_precision(kind: str) -> str:
 
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "fp32"
+
+
+def requested_precision(provider_id: str, precision: str | None, dtype: str | None = None) -> str:
+    """What a provider was asked for: ``precision``, else the older ``dtype`` spelling of it, else ``auto``.
+
+    Raises:
+        InvalidOptionError: both given, and they disagree.
+    """
+    from_dtype = DTYPE_PRECISIONS[dtype] if dtype is not None else None
+    if precision is not None and from_dtype is not None and precision != from_dtype:
+        raise InvalidOptionError(
+            f"{provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
+        )
+    return precision or from_dtype or "auto"
+
+
+def resolve_precision(provider_id: str, requested: str, kind: str) -> str:
+    """The mode to try on a device kind: ``auto`` resolved (`auto_precision`), modes the device lacks refused.
+
+    Raises:
+        InvalidOptionError: ``fp16`` on a CPU, or ``int8`` off one.
+    """
+    mode = auto_precision(kind) if requested == "auto" else requested
+    if mode == "fp16" and kind == "cpu":
+        raise InvalidOptionError(
+            f"{provider_id}: precision='fp16' needs a GPU; use precision='bf16', 'auto' or 'fp32' on CPU "
+            f"(or device='cuda')"
+        )
+    if mode == "int8" and kind != "cpu":
+        raise InvalidOptionError(f"{provider_id}: precision='int8' runs on CPU only; use 'fp16' or 'bf16'")
+    return mode
 
 
 def min_cosine(reference: np.ndarray, candidate: np.ndarray) -> float:

@@ -20,7 +20,10 @@ from embedsdk.devices import (
     min_cosine,
     pick_device,
     precision_gate,
+    requested_precision,
+    resolve_precision,
 )
+from embedsdk.errors import InvalidOptionError
 from embedsdk.testing import isolated_runtime
 
 
@@ -134,3 +137,24 @@ def test_a_damaged_stored_verdict_is_measured_again(tmp_path, monkeypatch):
         verdict = precision_gate("tests.precision_gate", "k", "bf16", lambda: np.eye(2), lambda: np.eye(2))
     assert verdict.measured and verdict.passed
     assert json.loads(_memo_file().read_text())["k"]["min_cosine"] == pytest.approx(1.0)
+
+
+def test_requested_precision_maps_the_older_dtype_and_refuses_a_disagreement():
+    assert requested_precision("p", None, None) == "auto"
+    assert requested_precision("p", "fp32", None) == "fp32"
+    assert requested_precision("p", None, "bfloat16") == "bf16"
+    assert requested_precision("p", "fp16", "float16") == "fp16"
+    with pytest.raises(InvalidOptionError, match=r"p: dtype='float32' and precision='bf16' disagree"):
+        requested_precision("p", "bf16", "float32")
+
+
+def test_resolve_precision_refuses_what_the_device_lacks(monkeypatch):
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision("p", "auto", "cpu") == "fp32"
+    assert resolve_precision("p", "bf16", "cpu") == "bf16"
+    assert resolve_precision("p", "auto", "mps") == "fp32"
+    with pytest.raises(InvalidOptionError, match=r"p: precision='fp16' needs a GPU"):
+        resolve_precision("p", "fp16", "cpu")
+    with pytest.raises(InvalidOptionError, match="CPU only"):
+        resolve_precision("p", "int8", "cuda")
+    assert resolve_precision("p", "fp16", "cuda") == "fp16"

@@ -27,7 +27,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
+from embedsdk.devices import (
+    PROBE_TEXTS,
+    device_kind,
+    pick_device,
+    precision_gate,
+    resolve_precision,
+)
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -249,9 +255,7 @@ class ClipEmbedder(BaseEmbedder):
         with self._lock:
             if self._precision is None:
                 kind = device_kind(self.options.device)
-                mode = auto_precision(kind) if self.options.precision == "auto" else self.options.precision
-                if mode == "fp16" and kind == "cpu":
-                    raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use bf16 or fp32")
+                mode = resolve_precision(self.provider_id, self.options.precision, kind)
                 key = f"{file_digest(self.weights.path)[:16]}|{self.arch}|{self.quick_gelu}|{mode}|{kind}"
                 candidate: list[tuple[Any, Any]] = []
 

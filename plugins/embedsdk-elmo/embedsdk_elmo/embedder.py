@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from embedsdk import BaseEmbedder, Embeddings, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
+from embedsdk.devices import (
+    PROBE_TEXTS,
+    device_kind,
+    pick_device,
+    precision_gate,
+    resolve_precision,
+)
 from embedsdk.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -156,13 +162,7 @@ class ElmoEmbedder(BaseEmbedder):
         with self._lock:
             if self._precision is None:
                 kind = device_kind(self.options.device)
-                requested = self.options.precision
-                mode = auto_precision(kind) if requested == "auto" else requested
-                if mode == "fp16" and kind == "cpu":
-                    raise InvalidOptionError(
-                        f"{self.provider_id}: precision='fp16' needs a GPU; use precision='bf16', 'auto' or "
-                        f"'fp32' on CPU (or device='cuda')"
-                    )
+                mode = resolve_precision(self.provider_id, self.options.precision, kind)
                 key = f"{files_revision(self.files)}|{mode}|{kind}|{_PROBE}"
                 verdict = precision_gate(
                     GATE_MEMO, key, mode, self._probe("fp32"), self._probe(mode), provider_id=self.provider_id

@@ -23,11 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from embedsdk import runtime
 from embedsdk.devices import (
     DEVICE_PATTERN,
-    auto_precision,
     device_kind,
     min_cosine,
     pick_device,
     precision_gate,
+    requested_precision,
+    resolve_precision,
 )
 from embedsdk.errors import (
     ConfigurationError,
@@ -42,7 +43,6 @@ from embedsdk.result import Embeddings
 from embedsdk.space import EmbeddingSpace
 from embedsdk_transformers.locate import locate_model
 from embedsdk_transformers.precision import (
-    DTYPE_PRECISIONS,
     PROBE_TEXTS,
     gpu_may_be_present,
 )
@@ -341,13 +341,7 @@ class HFEmbedder(BaseEmbedder):
     # -- precision and its quality gate -------------------------------------------------------------------
 
     def _requested_precision(self) -> str:
-        precision, dtype = self.options.precision, self.options.dtype
-        from_dtype = DTYPE_PRECISIONS[dtype] if dtype is not None else None
-        if precision is not None and from_dtype is not None and precision != from_dtype:
-            raise InvalidOptionError(
-                f"{self.provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
-            )
-        return precision or from_dtype or "auto"
+        return requested_precision(self.provider_id, self.options.precision, self.options.dtype)
 
     def _device_kind(self) -> str:
         """cpu, cuda, mps or xpu; without importing torch when no GPU can be present."""
@@ -363,13 +357,7 @@ class HFEmbedder(BaseEmbedder):
                     f"or backend='torch' for precision={requested!r}"
                 )
             return "fp32"
-        if requested == "auto":
-            return auto_precision(device)
-        if requested == "fp16" and device == "cpu":
-            raise InvalidOptionError(f"{self.provider_id}: precision='fp16' needs a GPU; use 'bf16' or 'auto' on CPU")
-        if requested == "int8" and device != "cpu":
-            raise InvalidOptionError(f"{self.provider_id}: precision='int8' runs on CPU only; use 'fp16' or 'bf16'")
-        return requested
+        return resolve_precision(self.provider_id, requested, device)
 
     @property
     def precision(self) -> str:

@@ -13,7 +13,14 @@ under their old names.
 
 from __future__ import annotations
 
-from embedsdk.devices import GATE_MIN_COSINE, PROBE_TEXTS, cpu_has_native_bf16, gpu_may_be_present, verdict_is_valid
+from embedsdk.devices import (
+    DTYPE_PRECISIONS,
+    GATE_MIN_COSINE,
+    PROBE_TEXTS,
+    cpu_has_native_bf16,
+    gpu_may_be_present,
+    verdict_is_valid,
+)
 
 __all__ = [
     "DTYPE_PRECISIONS",
@@ -26,5 +33,3 @@ __all__ = [
 ]
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "auto")
-# The older ``dtype`` option, mapped onto ``precision``.
-DTYPE_PRECISIONS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}

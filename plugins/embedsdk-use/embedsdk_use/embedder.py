@@ -20,7 +20,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedsdk import BaseEmbedder, EmbeddingSpace, ProviderLimits
-from embedsdk.devices import PROBE_TEXTS, auto_precision, device_kind, pick_device, precision_gate
+from embedsdk.devices import (
+    PROBE_TEXTS,
+    device_kind,
+    pick_device,
+    precision_gate,
+    requested_precision,
+    resolve_precision,
+)
 from embedsdk.errors import InvalidItemTypeError, InvalidOptionError, MissingDependencyError
 from embedsdk_use.tokenizer import USETokenizer
 from embedsdk_use.weights import EMBEDDING_DIM, USEFiles, locate_files, read_weights
@@ -30,7 +37,6 @@ __all__ = ["MODEL_NAME", "PRECISIONS", "USEEmbedder", "USEOptions", "pick_device
 MODEL_NAME = "universal-sentence-encoder-multilingual-3"
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 # The older ``dtype`` option, mapped onto ``precision``.
-_DTYPE_PRECISIONS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 _TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
@@ -136,13 +142,7 @@ class USEEmbedder(BaseEmbedder):
     # -- precision and its quality gate -------------------------------------------------------------------
 
     def _requested_precision(self) -> str:
-        precision, dtype = self.options.precision, self.options.dtype
-        from_dtype = _DTYPE_PRECISIONS[dtype] if dtype is not None else None
-        if precision is not None and from_dtype is not None and precision != from_dtype:
-            raise InvalidOptionError(
-                f"{self.provider_id}: dtype={dtype!r} and precision={precision!r} disagree; pass precision only"
-            )
-        return precision or from_dtype or "auto"
+        return requested_precision(self.provider_id, self.options.precision, self.options.dtype)
 
     @property
     def precision(self) -> str:
@@ -153,11 +153,7 @@ class USEEmbedder(BaseEmbedder):
         with self._lock:
             if self._precision is None:
                 kind = device_kind(self.options.device)
-                mode = auto_precision(kind) if self._requested == "auto" else self._requested
-                if mode == "fp16" and kind == "cpu":
-                    raise InvalidOptionError(
-                        f"{self.provider_id}: precision='fp16' needs a GPU; use 'bf16' or 'auto' on CPU"
-                    )
+                mode = resolve_precision(self.provider_id, self._requested, kind)
                 key = f"{self.files.revision()}|{mode}|{kind}"
                 verdict = precision_gate(
                     "embedsdk_use.precision_gate",

@@ -10,7 +10,6 @@ from pathlib import Path
 import embedsdk_use.plugin
 import numpy as np
 import pytest
-from embedsdk_use import embedder as embedder_module
 
 import embedsdk
 from embedsdk import devices
@@ -39,7 +38,7 @@ def test_auto_is_bf16_where_the_cpu_has_it_gated_against_fp32(monkeypatch):
         fast = model.embed_batch(list(devices.PROBE_TEXTS))
         assert verdict["min_cosine"] == pytest.approx(devices.min_cosine(exact, fast), abs=1e-6)
         assert verdict["min_cosine"] >= devices.GATE_MIN_COSINE
-    monkeypatch.setattr(embedder_module, "auto_precision", lambda kind: "fp32")
+    monkeypatch.setattr(devices, "auto_precision", lambda kind: "fp32")
     fresh = embedsdk.embedder("muse", max_batch_items=7)  # another instance: precision is decided once per instance
     assert fresh.precision == "fp32" and fresh.space.extra == {}, "auto follows the device's answer"
 
