@@ -296,9 +296,7 @@ class HFEmbedder(BaseEmbedder):
                 from embedsdk_transformers.onnx_backend import OnnxExport, export_folder
 
                 self._device = self._onnx_device()
-                self._model = OnnxExport(
-                    export_folder(self._onnx_key()), self.options.threads, self._device, self.tokenizer.spec["inputs"]
-                )
+                self._model = OnnxExport(export_folder(self._onnx_key()), self.options.threads, self._device)
                 return self._model, self._dense
             precision = self.precision  # may run the quality gate, which leaves the winning model loaded
             if self._model is None:
@@ -468,7 +466,7 @@ class HFEmbedder(BaseEmbedder):
         inputs = self.tokenizer.spec["inputs"]
 
         def check(scratch: Path) -> float:
-            candidate = self._vectors(OnnxExport(scratch, self.options.threads, "cpu", inputs), [], texts, None)
+            candidate = self._vectors(OnnxExport(scratch, self.options.threads, "cpu"), [], texts, None)
             return min_cosine(reference, candidate)
 
         logger.info("%s: exporting to ONNX in %s (once)", self.provider_id, folder)
@@ -527,7 +525,7 @@ class HFEmbedder(BaseEmbedder):
         if prompt and not self.recipe.include_prompt:
             pool_mask = pool_mask.copy()
             pool_mask[:, : self._prompt_tokens(role) + 1] = 0
-        vectors: np.ndarray = model.run(arrays, pool_mask)[0]
+        vectors: np.ndarray = model.run(arrays, pool_mask)
         return vectors
 
     def _torch_vectors(self, model: Any, dense: list[Any], texts: list[str], role: str | None) -> np.ndarray:
@@ -576,7 +574,7 @@ class HFEmbedder(BaseEmbedder):
                 [ItemFailure(n, f"word {labels[n]!r} has no tokens") for n, p in enumerate(positions) if not p],
             )
         if hasattr(model, "session"):  # the ONNX backend: numpy all the way
-            _, states = model.run(encoding, encoding["attention_mask"])
+            states = model.token_states(encoding)
             vectors = np.stack([states[0][span].mean(0) for span in positions]).astype(np.float32)
         else:
             import torch

@@ -84,13 +84,11 @@ class OnnxExport:
         folder: An export folder (see the module docs) with a passing verdict.
         threads: Intra-op threads (None: ONNX Runtime's default, one per core).
         device: ``cpu`` or ``cuda[:N]``; cuda needs onnxruntime-gpu.
-        inputs: The tokenizer's input names.
     """
 
-    def __init__(self, folder: Path, threads: int | None, device: str, inputs: Sequence[str]) -> None:
+    def __init__(self, folder: Path, threads: int | None, device: str) -> None:
         ort = import_onnxruntime()
         self.folder = folder
-        self.inputs = list(inputs)
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda"):
             if "CUDAExecutionProvider" not in ort.get_available_providers():
@@ -116,12 +114,20 @@ class OnnxExport:
             ) from exc
         self._wanted = {node.name for node in self.session.get_inputs()}
 
-    def run(self, arrays: dict[str, np.ndarray], pool_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sentence vectors and token vectors for a tokenized batch."""
+    def run(self, arrays: dict[str, np.ndarray], pool_mask: np.ndarray) -> np.ndarray:
+        """The sentence vectors of a tokenized batch."""
+        vectors: np.ndarray = self._run(arrays, pool_mask, "sentence_embedding")
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def token_states(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """The transformer's token vectors (batch, tokens, hidden) of a tokenized batch."""
+        states: np.ndarray = self._run(arrays, arrays["attention_mask"], "token_embeddings")
+        return states
+
+    def _run(self, arrays: dict[str, np.ndarray], pool_mask: np.ndarray, output: str) -> Any:
         # The graph keeps the inputs it reads: cls pooling drops the pooling mask, say.
         feed = {name: value for name, value in {**arrays, "pool_mask": pool_mask}.items() if name in self._wanted}
-        vectors, tokens = self.session.run(["sentence_embedding", "token_embeddings"], feed)
-        return np.ascontiguousarray(vectors, dtype=np.float32), tokens
+        return self.session.run([output], feed)[0]
 
 
 def _save_optimized(ort: Any, source: Path, target: Path) -> None:
