@@ -242,8 +242,6 @@ class ClipEmbedder(BaseEmbedder):
             self._tokenizer = ClipTokenizer(open_clip.get_tokenizer(name), self.context_length)
         return self._tokenizer
 
-    # -- the model ------------------------------------------------------------------------------------------
-
     # -- precision and its quality gate -------------------------------------------------------------------
 
     @property
