@@ -24,7 +24,7 @@ def test_triplet_on_a_sentence_transformers_folder(tiny_st: Path, tmp_path: Path
     report = folder.report
     assert (report.objective, report.examples, report.held_out, report.metric) == ("triplet", 8, 4, "ndcg@10")
     assert report.before is not None and report.after is not None
-    ours = embedsdk.embed(TRAINING_TEXT, provider=f"hf/{folder}").vectors
+    ours = embedsdk.embed(TRAINING_TEXT, provider=f"hf/{folder}", precision="fp32").vectors
     theirs = SentenceTransformer(str(folder), device="cpu").encode(TRAINING_TEXT)
     assert float((ours * theirs).sum(axis=1).min()) > 0.9999
 
