@@ -493,21 +493,6 @@ class HFEmbedder(BaseEmbedder):
 
     # -- embedding ---------------------------------------------------------------------------------------
 
-    def _forward(self, model: Any, texts: list[str]) -> tuple[Any, Any]:
-        import torch
-
-        arrays = self.tokenizer.encode_for_model(texts, self.max_seq_length)
-        if self._device.startswith("cuda"):  # pinned host memory: the copy overlaps with queued GPU work
-            batch = {
-                name: torch.from_numpy(array).pin_memory().to(self._device, non_blocking=True)
-                for name, array in arrays.items()
-            }
-        else:
-            batch = {name: torch.from_numpy(array).to(self._device) for name, array in arrays.items()}
-        with torch.inference_mode():
-            tokens = model(**batch).last_hidden_state.float()
-        return tokens, batch["attention_mask"]
-
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed a batch of texts: prompt, tokenize (pad to the longest), forward, pool, dense, normalize."""
         model, dense = self._load()
@@ -518,31 +503,35 @@ class HFEmbedder(BaseEmbedder):
         if prompt:
             self.tokenizer.forget(items)  # counted without the prompt: the model reads them with it
         texts = [prompt + text for text in items] if prompt else list(items)
-        if not hasattr(model, "session"):
-            return self._torch_vectors(model, dense, texts, role)
         arrays = self.tokenizer.encode_for_model(texts, self.max_seq_length)
         pool_mask = arrays["attention_mask"]
         if prompt and not self.recipe.include_prompt:
+            # The prompt's tokens and the leading special token stay out of pooling, as in
+            # sentence-transformers (include_prompt=False).
             pool_mask = pool_mask.copy()
             pool_mask[:, : self._prompt_tokens(role) + 1] = 0
-        vectors: np.ndarray = model.run(arrays, pool_mask)
-        return vectors
+        if hasattr(model, "session"):  # the ONNX backend: pooling, Dense and normalization are in its graph
+            vectors: np.ndarray = model.run(arrays, pool_mask)
+            return vectors
+        return self._torch_vectors(model, dense, arrays, pool_mask)
 
-    def _torch_vectors(self, model: Any, dense: list[Any], texts: list[str], role: str | None) -> np.ndarray:
+    def _torch_vectors(
+        self, model: Any, dense: list[Any], arrays: dict[str, np.ndarray], pool_mask: np.ndarray
+    ) -> np.ndarray:
         import torch
 
-        prompt = self.prompt(role)
-        tokens, mask = self._forward(model, texts)
-        with torch.inference_mode():
-            pool_mask = mask
-            if prompt and not self.recipe.include_prompt:
-                # The prompt's tokens and the leading special token stay out of pooling, as in
-                # sentence-transformers (include_prompt=False).
-                pool_mask = mask.clone()
-                pool_mask[:, : self._prompt_tokens(role) + 1] = 0
-            from embedsdk_transformers.pooling import pool
+        from embedsdk_transformers.pooling import pool
 
-            vectors = pool(tokens, pool_mask, self.pooling)
+        if self._device.startswith("cuda"):  # pinned host memory: the copy overlaps with queued GPU work
+            batch = {
+                name: torch.from_numpy(array).pin_memory().to(self._device, non_blocking=True)
+                for name, array in arrays.items()
+            }
+        else:
+            batch = {name: torch.from_numpy(array).to(self._device) for name, array in arrays.items()}
+        with torch.inference_mode():
+            tokens = model(**batch).last_hidden_state.float()
+            vectors = pool(tokens, torch.from_numpy(pool_mask).to(self._device), self.pooling)
             for layer in dense:
                 vectors = layer(vectors)
             if self.recipe.normalize:
