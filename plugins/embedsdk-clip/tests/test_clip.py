@@ -219,18 +219,6 @@ def test_png_bytes_of_a_photo(tiny_checkpoint, tiny_reference, picture):
     assert cosines(result.vectors, expected)[0] >= 0.9999
 
 
-def test_device_auto_prefers_cuda_then_mps(monkeypatch):
-    from embedsdk_clip.embedder import pick_device
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert pick_device("auto") == "cuda"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert pick_device("auto") == "mps"
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert pick_device("auto") == "cpu"
-
-
 def test_parse_ids():
     from embedsdk_clip import parse_clip_id
 

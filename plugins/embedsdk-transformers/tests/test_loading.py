@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from embedsdk_transformers.embedder import pick_device
 from transformers import AutoModel, AutoTokenizer
 
 import embedsdk
@@ -187,17 +186,6 @@ def test_absent_weights_error_names_model_files_and_fix(alias, hub_id, monkeypat
     assert hub_id in message and "config.json" in message and "HF_HUB_OFFLINE" in message
     assert "hf/<folder>" in message and "model_path" in message
     assert isinstance(caught.value, FileNotFoundError)
-
-
-def test_device_auto_prefers_cuda_then_mps(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert pick_device("auto") == "cuda"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert pick_device("auto") == "mps"
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert pick_device("auto") == "cpu"
-    assert pick_device("cuda:1") == "cuda:1"
 
 
 def test_construction_is_cheap_and_weights_load_on_first_use(tiny_bert):

@@ -83,17 +83,3 @@ def test_a_copied_folder_gives_the_same_vectors_and_revision(tmp_path):
     bundled = embedsdk.embedder("muse")
     assert copied.space.revision == bundled.space.revision
     np.testing.assert_allclose(copied.embed_batch(["Buongiorno"]), bundled.embed_batch(["Buongiorno"]), atol=1e-6)
-
-
-def test_auto_device_prefers_cuda_then_mps(monkeypatch):
-    import torch
-    from embedsdk_use.embedder import pick_device
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert pick_device("auto") == "cuda"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert pick_device("auto") == "mps"
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert pick_device("auto") == "cpu"
-    assert pick_device("cuda:1") == "cuda:1"
