@@ -87,6 +87,19 @@ def _assert_exact(hits: Any, vectors: np.ndarray, queries: np.ndarray, truth_sco
         assert np.allclose(unit[ids] @ query, [h.score for h in row], atol=1e-6)
 
 
+def _record_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The kind of each torch scan flat runs from now on (``bf16``, ``float32``), in order."""
+    kinds: list[str] = []
+    scan_once = FlatIndex._torch_scan
+
+    def counted(self: FlatIndex, *args: Any) -> Any:
+        kinds.append(args[-1])
+        return scan_once(self, *args)
+
+    monkeypatch.setattr(FlatIndex, "_torch_scan", counted)
+    return kinds
+
+
 @needs_bf16
 def test_exact_search_falls_back_to_float32_where_the_bound_cannot_decide(monkeypatch: pytest.MonkeyPatch) -> None:
     # Near-duplicates closer than bf16 can tell apart: the bound cannot settle those queries from 2k
@@ -98,14 +111,7 @@ def test_exact_search_falls_back_to_float32_where_the_bound_cannot_decide(monkey
     index = FlatIndex(None)
     index.add([str(i) for i in range(len(vectors))], vectors)
     monkeypatch.setattr("embedsdk.retrieval.flat.CANDIDATES", 0)
-    kinds: list[str] = []
-    scan_once = FlatIndex._torch_scan
-
-    def counted(self: FlatIndex, *args: Any) -> Any:
-        kinds.append(args[-1])
-        return scan_once(self, *args)
-
-    monkeypatch.setattr(FlatIndex, "_torch_scan", counted)
+    kinds = _record_scans(monkeypatch)
     hits = index.search(queries, k=10)
     truth_scores, _ = _brute(vectors, queries, 10)
     assert kinds == ["bf16", "float32"]
@@ -120,14 +126,7 @@ def test_exact_search_settles_clustered_queries_without_a_float32_scan(monkeypat
     index = FlatIndex(None)
     index.add([str(i) for i in range(len(vectors))], vectors, [{"even": i % 2 == 0} for i in range(len(vectors))])
     index.remove(["1", "2"])
-    kinds: list[str] = []
-    scan_once = FlatIndex._torch_scan
-
-    def counted(self: FlatIndex, *args: Any) -> Any:
-        kinds.append(args[-1])
-        return scan_once(self, *args)
-
-    monkeypatch.setattr(FlatIndex, "_torch_scan", counted)
+    kinds = _record_scans(monkeypatch)
     for k, where in [(1, None), (10, None), (25, {"even": True})]:
         kinds.clear()
         hits = index.search(queries, k=k, filter=where)
