@@ -8,7 +8,8 @@ embedsdk fp32, embedsdk auto...), so machine noise hits them alike; the embedsdk
 pipeline with the cache off. A variant is a precision (``fp32``, ``auto``, ``bf16``...) on the torch backend,
 or ``onnx`` (``backend="onnx"``, fp32). Prints texts/s per round, each variant's median as a ratio to ST's,
 the minimum cosine against ST fp32, and a GEMM probe: the peak GFLOP/s of large matrix products in fp32 and
-bf16 (the best of several sizes, and of torch and numpy for fp32), and each variant's useful GFLOP/s (the
+bf16 (the best of several sizes, and of torch and numpy for fp32, of torch's matmul and oneDNN's packed linear
+for bf16), and each variant's useful GFLOP/s (the
 model's FLOPs on the real, unpadded tokens per second) as a percentage of the peak of its precision. Last, the
 cache: ``--cache-n`` texts embedded once into an empty cache folder by the default provider, then again, fully
 cached.
@@ -35,13 +36,16 @@ import embedsdk
 
 
 def gemm_peak(dtype: Any, sizes: Sequence[int] = (1024, 2048, 4096), repeats: int = 5) -> float:
-    """Best GFLOP/s of square matrix products in ``dtype``: torch at each size, and numpy too for float32.
+    """Best GFLOP/s of square matrix products in ``dtype``: torch at each size, numpy too for float32, and for
+    bf16 oneDNN's packed linear (the fast path's kernel) too.
 
     The best over sizes and libraries, so the percentages below are against what this CPU can really do (a
     single size or library under-reports it, and a kernel elsewhere then shows over 100 %).
     """
     import torch
+    from embedsdk_transformers.fastpath import _supported
 
+    onednn = _supported(torch)
     best = 0.0
     for size in sizes:
         a = torch.randn(size, size).to(dtype)
@@ -50,6 +54,10 @@ def gemm_peak(dtype: Any, sizes: Sequence[int] = (1024, 2048, 4096), repeats: in
         if dtype == torch.float32:
             x, y = a.numpy(), b.numpy()
             candidates.append(lambda x=x, y=y: x @ y)
+        elif dtype == torch.bfloat16 and onednn:
+            # The kernel the bf16 fast path runs: oneDNN's linear with its weight packed once.
+            packed = torch.ops.mkldnn._reorder_linear_weight(b.t().contiguous(), None)
+            candidates.append(lambda a=a, w=packed: torch.ops.mkldnn._linear_pointwise(a, w, None, "none", [], ""))
         for run in candidates:
             run()
             for _ in range(repeats):
@@ -164,8 +172,8 @@ def main() -> None:
     config = AutoConfig.from_pretrained(str(first.recipe.transformer_folder), local_files_only=True)
     flops = model_flops(config, first.tokenizer.count(texts))
     print(
-        f"GEMM peak (best square matmul, 1024-4096, torch and numpy): fp32 {peaks['fp32']:.0f} GFLOP/s, "
-        f"bf16 {peaks['bf16']:.0f} GFLOP/s"
+        f"GEMM peak (best square matmul, 1024-4096; fp32: torch, numpy; bf16: torch, oneDNN packed): "
+        f"fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s"
     )
     print(f"model work: {flops / 1e9:.0f} GFLOP on the unpadded tokens of the {len(texts)} sentences")
     for name in runs:

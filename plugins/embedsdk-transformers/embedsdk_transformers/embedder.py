@@ -41,6 +41,7 @@ from embedsdk.providers.base import BaseEmbedder
 from embedsdk.providers.protocols import ProviderLimits
 from embedsdk.result import Embeddings
 from embedsdk.space import EmbeddingSpace
+from embedsdk_transformers.fastpath import FASTPATH
 from embedsdk_transformers.locate import locate_model
 from embedsdk_transformers.precision import (
     PROBE_TEXTS,
@@ -331,6 +332,10 @@ class HFEmbedder(BaseEmbedder):
                 model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
+        elif precision == "bf16" and self._device == "cpu":
+            from embedsdk_transformers.fastpath import pack_linears
+
+            pack_linears(model)
         # Pooling and Dense layers run in float32 whatever the transformer's precision: they cost little.
         dense = [_load_dense(layer, torch.float32, self._device) for layer in self.recipe.dense]
         _ = self.tokenizer
@@ -369,7 +374,9 @@ class HFEmbedder(BaseEmbedder):
 
     def _gate(self, mode: str, device: str) -> str:
         """``mode``, or fp32 when its probe vectors stray from fp32's; stored per model, pooling, mode and device."""
-        key = f"{folder_revision(self.recipe)}|{'+'.join(self.pooling)}|{self.max_seq_length}|{mode}|{device}"
+        # FASTPATH names the CPU bf16 kernels (fastpath.py): a verdict on other kernels is not reused.
+        pooling = "+".join(self.pooling)
+        key = f"{folder_revision(self.recipe)}|{FASTPATH}|{pooling}|{self.max_seq_length}|{mode}|{device}"
         built: dict[str, tuple[Any, list[Any]]] = {}
 
         def probe(precision: str) -> Callable[[], np.ndarray]:
