@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Runtime:
         self._memos: dict[str, dict[Any, Any]] = {}
         self._stored: dict[tuple[Path, str], StoredMemo] = {}
         self._limiters = LimiterRegistry()
+        self._pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -210,9 +212,41 @@ class Runtime:
         """
         return self._limiters
 
-    def close(self) -> None:
-        """Close every built embedder and open cache, and forget the memos."""
+    def thread_pool(self, name: str, workers: int, initializer: Callable[[], None] | None = None) -> Executor:
+        """A pool of ``workers`` threads shared by everything that asks for ``name``, all started at once.
+
+        Each thread runs ``initializer`` when it starts, and every thread has started when this returns, so
+        whatever the initializer changes is in place before the first task. A process forked from this one
+        gets a pool of its own (threads do not survive a fork).
+
+        Args:
+            name: What the threads are for, with whatever decides their set-up (``"torch-cpu-2"``).
+            workers: How many threads.
+            initializer: Run once in each thread before its first task.
+        """
         with self._lock:
+            owner, pool = self._pools.get(name, (None, None))
+            if pool is not None and owner == os.getpid():
+                return pool
+            started = threading.Barrier(workers + 1)
+
+            def start() -> None:
+                if initializer is not None:
+                    initializer()
+
+            pool = ThreadPoolExecutor(workers, thread_name_prefix=f"embedsdk-{name}", initializer=start)
+            for _ in range(workers):  # each task holds its thread until all have started, so all start now
+                pool.submit(started.wait, 60)
+            started.wait(60)
+            self._pools[name] = (os.getpid(), pool)
+            return pool
+
+    def close(self) -> None:
+        """Close every built embedder and open cache, stop the thread pools, and forget the memos."""
+        with self._lock:
+            for _, pool in self._pools.values():
+                pool.shutdown(wait=False, cancel_futures=True)
+            self._pools.clear()
             self.forget_embedders()
             for cache in self._caches.values():
                 cache.close()

@@ -158,3 +158,26 @@ def test_resolve_precision_refuses_what_the_device_lacks(monkeypatch):
     with pytest.raises(InvalidOptionError, match="CPU only"):
         resolve_precision("p", "int8", "cuda")
     assert resolve_precision("p", "fp16", "cuda") == "fp16"
+
+
+def test_torch_batches_run_one_core_per_thread_only_when_each_thread_has_enough_of_them():
+    import threading
+
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert devices.torch_batch_executor(2 * devices.MIN_BATCHES_PER_THREAD - 1) is None
+        pool = devices.torch_batch_executor(2 * devices.MIN_BATCHES_PER_THREAD)
+        assert pool is not None
+        assert set(pool.map(lambda _: torch.get_num_threads(), range(8))) == {1}
+        assert torch.get_num_threads() == 2, "the caller's setting is untouched"
+        later: list[int] = []
+        thread = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        assert later == [2], "threads started later get the caller's count, not the pool's 1"
+        torch.set_num_threads(1)
+        assert devices.torch_batch_executor(100) is None, "one torch thread: one batch at a time"
+    finally:
+        torch.set_num_threads(before)

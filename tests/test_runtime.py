@@ -110,3 +110,19 @@ def test_using_restores_the_previous_runtime_even_after_an_error():
     with pytest.raises(RuntimeError), runtime.using(runtime.Runtime()):
         raise RuntimeError("boom")
     assert runtime.current() is before
+
+
+def test_a_thread_pool_starts_every_thread_and_runs_its_initializer_before_any_task(monkeypatch):
+    started: list[str] = []
+    pool = runtime.current().thread_pool("test-pool", 3, lambda: started.append(threading.current_thread().name))
+    assert len(started) == 3, "all threads are up (and set up) when thread_pool returns"
+    assert runtime.current().thread_pool("test-pool", 3) is pool, "one pool per name"
+    names = set(pool.map(lambda _: threading.current_thread().name, range(12)))
+    assert names <= set(started)
+    # A forked child has no threads: it gets a pool of its own.
+    monkeypatch.setattr(runtime.os, "getpid", lambda: -1)
+    forked = runtime.current().thread_pool("test-pool", 3)
+    assert forked is not pool
+    runtime.current().close()
+    with pytest.raises(RuntimeError):  # closing the runtime stops its pools
+        forked.submit(print)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import operator
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,7 @@ class EmbedJob:
         self.limits = embedder.limits
         # A provider that handles long inputs itself (Cohere's truncate) is told the call's policy per batch.
         self._unstored: dict[str, np.ndarray] = {}
+        self._state = threading.Lock()  # held while a finished batch is recorded, cached and counted
         self._extra: dict[str, Any] = (
             {"on_long": options.on_long} if getattr(embedder, "handles_long_inputs", False) else {}
         )
@@ -445,9 +448,10 @@ class EmbedJob:
                 request.reply.vectors = self.embedder.embed_batch(self._contents(request), self.role, **self._extra)
             except Exception as exc:
                 request.reply.error = exc
-            queue[:0] = self._settle(request)
-            if self.cache is not None and self._unstored:
-                self.cache.set_many(self._take_unstored())
+            with self._state:  # batches may run on several threads (`run`): one records at a time
+                queue[:0] = self._settle(request)
+                if self.cache is not None and self._unstored:
+                    self.cache.set_many(self._take_unstored())
 
     async def _asend(self, positions: list[int]) -> None:
         queue = [_Request(positions)]
@@ -467,11 +471,36 @@ class EmbedJob:
                 await asyncio.to_thread(self.cache.set_many, self._take_unstored())
 
     def run(self) -> Embeddings:
-        """Send the batches one after the other and return the merged result."""
+        """Send the batches and return the merged result.
+
+        One after the other, unless the provider offers a `batch_executor` for this many batches (a local model
+        on a multi-core CPU): then on its threads, several at once. Either way each batch's vectors are recorded
+        and cached as it finishes, and the first error (in batch order) is raised once the batches already
+        running have finished; batches not yet started are not sent.
+        """
         self.prepare()
-        for batch in self.batches:
+        offer = getattr(self.embedder, "batch_executor", None)  # optional: protocol-only embedders lack it
+        executor = offer(len(self.batches)) if offer is not None and len(self.batches) > 1 else None
+        if executor is None:
+            for batch in self.batches:
+                self._send(batch)
+                self._advance(len(batch))
+            return self.result()
+
+        def send(batch: list[int]) -> None:
             self._send(batch)
-            self._advance(len(batch))
+            with self._state:
+                self._advance(len(batch))
+
+        futures = [executor.submit(send, batch) for batch in self.batches]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
         return self.result()
 
     async def arun(self, concurrency: int = 4) -> Embeddings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -94,6 +95,15 @@ class BaseEmbedder(ABC):
     @abstractmethod
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed one batch that fits `limits`; return float32 of shape ``(len(items), space.dim)``."""
+
+    def batch_executor(self, batches: int) -> Executor | None:
+        """Where the planner may run this call's ``batches`` batches at once, or None: one after the other.
+
+        A local model on a multi-core CPU returns threads set up for it (one per core, each running its
+        batches on one core), so that one batch's Python and small kernels overlap another's matrix products.
+        `embed_batch` must then be safe to call from several threads at once. The default: None.
+        """
+        return None
 
     async def aembed_batch(
         self, items: Sequence[Any], role: str | None = None, on_long: str | None = None

@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from embedsdk.devices import (
     precision_gate,
     requested_precision,
     resolve_precision,
+    torch_batch_executor,
 )
 from embedsdk.errors import (
     ConfigurationError,
@@ -499,6 +501,16 @@ class HFEmbedder(BaseEmbedder):
         return self._prompt_lengths[role]
 
     # -- embedding ---------------------------------------------------------------------------------------
+
+    def batch_executor(self, batches: int) -> Executor | None:
+        """On the CPU with torch, threads to run several batches at once (`embedsdk.devices.torch_batch_executor`).
+
+        The model is loaded first, so a ``threads=`` option is in force before the threads are counted.
+        """
+        if self.options.backend != "torch" or self._device_kind() != "cpu":
+            return None
+        self._load()
+        return torch_batch_executor(batches)
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:
         """Embed a batch of texts: prompt, tokenize (pad to the longest), forward, pool, dense, normalize."""
