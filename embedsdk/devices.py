@@ -52,11 +52,11 @@ __all__ = [
 logger = logging.getLogger("embedsdk.devices")
 
 DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$"
-
-# A call runs its batches on torch's CPU threads at once (one batch per thread) from this many batches per
-# thread: with fewer, a thread could be left without work while the others finish.
-MIN_BATCHES_PER_THREAD = 4
 """What a ``device=`` option accepts: ``auto``, ``cpu``, ``mps``, ``cuda``/``cuda:N``, ``xpu``/``xpu:N``."""
+
+MIN_BATCHES_PER_THREAD = 4
+"""A call runs its batches one per torch CPU thread from this many batches per thread: with fewer, a thread
+could be left without work while the others finish."""
 
 GATE_MIN_COSINE = 0.999
 
@@ -155,7 +155,11 @@ def torch_batch_executor(batches: int) -> Executor | None:
         torch.get_num_threads()  # torch's per-thread set-up first: on first use it would undo the next line
         torch.set_num_threads(1)
 
-    pool = runtime.current().thread_pool(f"torch-cpu-{threads}", threads, one_core)
+    try:
+        pool = runtime.current().thread_pool(f"torch-cpu-{threads}", threads, one_core)
+    except RuntimeError as exc:  # a thread that could not start or set up: one batch at a time, as before
+        logger.warning("running batches one at a time: the batch threads did not start (%s)", exc)
+        return None
     # set_num_threads in the new threads also changed the count torch gives threads started later: put back
     # the caller's (its own count, read above, is unchanged).
     torch.set_num_threads(threads)

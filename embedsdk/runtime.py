@@ -236,8 +236,8 @@ class Runtime:
 
             pool = ThreadPoolExecutor(workers, thread_name_prefix=f"embedsdk-{name}", initializer=start)
             for _ in range(workers):  # each task holds its thread until all have started, so all start now
-                pool.submit(started.wait, 60)
-            started.wait(60)
+                pool.submit(started.wait, 10)
+            started.wait(10)  # BrokenBarrierError (a RuntimeError) if a thread failed to start or set up
             self._pools[name] = (os.getpid(), pool)
             return pool
 

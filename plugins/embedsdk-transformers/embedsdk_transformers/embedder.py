@@ -509,7 +509,10 @@ class HFEmbedder(BaseEmbedder):
         """
         if self.options.backend != "torch" or self._device_kind() != "cpu":
             return None
-        self._load()
+        try:
+            self._load()
+        except Exception:  # the first batch raises it again, with the pipeline's account of what was kept
+            return None
         return torch_batch_executor(batches)
 
     def embed_batch(self, items: Sequence[Any], role: str | None = None) -> np.ndarray:

@@ -14,6 +14,7 @@ these operators, a CPU without bf16 support in oneDNN, or a layer whose check fa
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -104,37 +105,32 @@ def _float(tensor: Any) -> Any:
     return None if tensor is None else tensor.float()
 
 
-_CLASS: Any = None
-
-
+@functools.cache
 def _module_class() -> Any:
     """The ``nn.Module`` subclass, defined once torch is imported."""
-    global _CLASS
-    if _CLASS is None:
-        import torch
+    import torch
 
-        class OneDNNLinear(torch.nn.Module):
-            """``linear`` (then ``activation``: ``none`` or ``gelu``) with its weight in oneDNN's packed layout."""
+    class OneDNNLinear(torch.nn.Module):
+        """``linear`` (then ``activation``: ``none`` or ``gelu``) with its weight in oneDNN's packed layout."""
 
-            def __init__(self, linear: Any, activation: str) -> None:
-                super().__init__()
-                self.in_features = linear.in_features
-                self.out_features = linear.out_features
-                self.activation = activation
-                with torch.inference_mode():
-                    # Not a parameter or buffer: an opaque oneDNN tensor cannot be moved, copied or saved.
-                    self.packed_weight = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
-                bias = linear.bias
-                self.bias = None if bias is None else torch.nn.Parameter(bias.detach(), requires_grad=False)
+        def __init__(self, linear: Any, activation: str) -> None:
+            super().__init__()
+            self.in_features = linear.in_features
+            self.out_features = linear.out_features
+            self.activation = activation
+            with torch.inference_mode():
+                # Not a parameter or buffer: an opaque oneDNN tensor cannot be moved, copied or saved.
+                self.packed_weight = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
+            bias = linear.bias
+            self.bias = None if bias is None else torch.nn.Parameter(bias.detach(), requires_grad=False)
 
-            def forward(self, x: Any) -> Any:
-                algorithm = "none" if self.activation == "gelu" else ""
-                return torch.ops.mkldnn._linear_pointwise(
-                    x.contiguous(), self.packed_weight, self.bias, self.activation, [], algorithm
-                )
+        def forward(self, x: Any) -> Any:
+            algorithm = "none" if self.activation == "gelu" else ""
+            return torch.ops.mkldnn._linear_pointwise(
+                x.contiguous(), self.packed_weight, self.bias, self.activation, [], algorithm
+            )
 
-            def extra_repr(self) -> str:
-                return f"in_features={self.in_features}, out_features={self.out_features}, post_op={self.activation}"
+        def extra_repr(self) -> str:
+            return f"in_features={self.in_features}, out_features={self.out_features}, post_op={self.activation}"
 
-        _CLASS = OneDNNLinear
-    return _CLASS
+    return OneDNNLinear
