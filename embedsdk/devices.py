@@ -155,15 +155,16 @@ def torch_batch_executor(batches: int) -> Executor | None:
         torch.get_num_threads()  # torch's per-thread set-up first: on first use it would undo the next line
         torch.set_num_threads(1)
 
+    def restore() -> None:
+        # set_num_threads(1) in the new threads also changed the count torch gives threads started later: put
+        # back the caller's (its own count, read above, is unchanged). Once, when the pool starts.
+        torch.set_num_threads(threads)
+
     try:
-        pool = runtime.current().thread_pool(f"torch-cpu-{threads}", threads, one_core)
+        return runtime.current().thread_pool(f"torch-cpu-{threads}", threads, one_core, started=restore)
     except RuntimeError as exc:  # a thread that could not start or set up: one batch at a time, as before
         logger.warning("running batches one at a time: the batch threads did not start (%s)", exc)
         return None
-    # set_num_threads in the new threads also changed the count torch gives threads started later: put back
-    # the caller's (its own count, read above, is unchanged).
-    torch.set_num_threads(threads)
-    return pool
 
 
 def auto_precision(kind: str) -> str:

@@ -212,7 +212,13 @@ class Runtime:
         """
         return self._limiters
 
-    def thread_pool(self, name: str, workers: int, initializer: Callable[[], None] | None = None) -> Executor:
+    def thread_pool(
+        self,
+        name: str,
+        workers: int,
+        initializer: Callable[[], None] | None = None,
+        started: Callable[[], None] | None = None,
+    ) -> Executor:
         """A pool of ``workers`` threads shared by everything that asks for ``name``, all started at once.
 
         Each thread runs ``initializer`` when it starts, and every thread has started when this returns, so
@@ -223,21 +229,20 @@ class Runtime:
             name: What the threads are for, with whatever decides their set-up (``"torch-cpu-2"``).
             workers: How many threads.
             initializer: Run once in each thread before its first task.
+            started: Run once in the calling thread when a new pool's threads have all started (to undo what
+                the initializers changed process-wide, say); not run when the pool already exists.
         """
         with self._lock:
             owner, pool = self._pools.get(name, (None, None))
             if pool is not None and owner == os.getpid():
                 return pool
-            started = threading.Barrier(workers + 1)
-
-            def start() -> None:
-                if initializer is not None:
-                    initializer()
-
-            pool = ThreadPoolExecutor(workers, thread_name_prefix=f"embedsdk-{name}", initializer=start)
+            barrier = threading.Barrier(workers + 1)
+            pool = ThreadPoolExecutor(workers, thread_name_prefix=f"embedsdk-{name}", initializer=initializer)
             for _ in range(workers):  # each task holds its thread until all have started, so all start now
-                pool.submit(started.wait, 10)
-            started.wait(10)  # BrokenBarrierError (a RuntimeError) if a thread failed to start or set up
+                pool.submit(barrier.wait, 10)
+            barrier.wait(10)  # BrokenBarrierError (a RuntimeError) if a thread failed to start or set up
+            if started is not None:
+                started()
             self._pools[name] = (os.getpid(), pool)
             return pool
 

@@ -114,9 +114,19 @@ def test_using_restores_the_previous_runtime_even_after_an_error():
 
 def test_a_thread_pool_starts_every_thread_and_runs_its_initializer_before_any_task(monkeypatch):
     started: list[str] = []
-    pool = runtime.current().thread_pool("test-pool", 3, lambda: started.append(threading.current_thread().name))
+    ready: list[int] = []
+
+    def set_up() -> None:
+        started.append(threading.current_thread().name)
+
+    def all_up() -> None:
+        ready.append(len(started))
+
+    pool = runtime.current().thread_pool("test-pool", 3, set_up, started=all_up)
     assert len(started) == 3, "all threads are up (and set up) when thread_pool returns"
-    assert runtime.current().thread_pool("test-pool", 3) is pool, "one pool per name"
+    assert ready == [3], "started runs once, after every initializer"
+    assert runtime.current().thread_pool("test-pool", 3, set_up, started=all_up) is pool, "one pool per name"
+    assert ready == [3], "an existing pool does not run started again"
     names = set(pool.map(lambda _: threading.current_thread().name, range(12)))
     assert names <= set(started)
     # A forked child has no threads: it gets a pool of its own.
